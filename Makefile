@@ -1,0 +1,109 @@
+# podwire — top-level build.
+#
+#   make            build every program into build/
+#   make check      install missing packages, build (-Werror), then run unit
+#                   and system tests against an ASan+UBSan build
+#   make demo       install missing packages, build, run the demo
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make format     clang-format the tree
+#   make clean
+#
+# Each part is a folder; every .c file in it is built, main.c makes the
+# program and the rest goes into a static archive that unit tests link.
+# A part may add rules of its own in PART/build.mk.
+
+CC ?= cc
+PREFIX ?= /usr/local
+BUILD ?= build
+SANITIZE ?= 0
+
+PKGS := libnl-3.0 libnl-route-3.0 libmnl libnftnl jansson fuse3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Wmissing-prototypes -Wshadow -Wformat=2 -fno-strict-aliasing \
+	-D_GNU_SOURCE -Ilib $(PKG_CFLAGS) -MMD -MP
+ifeq ($(SANITIZE),1)
+override CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+override LDFLAGS += -fsanitize=address,undefined
+endif
+override LDFLAGS += -Wl,--as-needed
+
+PROGRAMS :=
+ARCHIVES :=
+
+# $(1) program, $(2) folder, $(3) pkg-config packages it links.
+define PART
+$(2)_SRC := $$(wildcard $(2)/*.c)
+$(2)_OBJ := $$(patsubst %.c,$$(BUILD)/%.o,$$($(2)_SRC))
+$(2)_LIBOBJ := $$(filter-out $$(BUILD)/$(2)/main.o,$$($(2)_OBJ))
+$(2)_LIBS := $$(shell pkg-config --libs $(3) 2>/dev/null)
+$$(BUILD)/lib$(2).a: $$($(2)_LIBOBJ)
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+ARCHIVES += $$(BUILD)/lib$(2).a
+ifneq ($$(wildcard $(2)/main.c),)
+$$(BUILD)/$(1): $$(BUILD)/$(2)/main.o $$(BUILD)/lib$(2).a $$(BUILD)/liblib.a
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$($(2)_LIBS) -lpthread
+PROGRAMS += $$(BUILD)/$(1)
+endif
+endef
+
+$(eval $(call PART,podwire-lib,lib,jansson))
+$(eval $(call PART,podwire-netd,netd,libnl-3.0 libnl-route-3.0 libmnl libnftnl jansson))
+$(eval $(call PART,podwire-dnsd,dns,jansson))
+$(eval $(call PART,podwire-volumed,volumed,fuse3 jansson))
+$(eval $(call PART,podwire,cli,jansson))
+
+# Unit tests: tests/unit/test-NAME.c, linked with every part's archive
+# (only the objects a test uses are pulled in) and cmocka.
+UNIT_SRC := $(wildcard tests/unit/test-*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+UNIT_ARCHIVES = $(filter-out $(BUILD)/liblib.a,$(ARCHIVES)) $(BUILD)/liblib.a
+ALL_LIBS := $(shell pkg-config --libs $(PKGS) cmocka 2>/dev/null)
+
+-include $(wildcard */build.mk) $(wildcard runtime-hooks/*/build.mk)
+
+.PHONY: all check unit-tests demo deps install clean format
+.DEFAULT_GOAL := all
+
+all: $(PROGRAMS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_ARCHIVES)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(UNIT_ARCHIVES) $(UNIT_ARCHIVES) $(ALL_LIBS) -lpthread
+
+unit-tests: $(UNIT_BIN)
+
+deps:
+	scripts/deps.sh
+
+# The warnings-as-errors build first (what `make install` ships), then the
+# sanitizer build the tests run.
+check: deps
+	$(MAKE) all
+	$(MAKE) BUILD=build-asan SANITIZE=1 all unit-tests
+	tests/run.sh build-asan
+
+demo: deps
+	$(MAKE) all
+	scripts/demo.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	for m in docs/man/*.1; do [ -e "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
+	for m in docs/man/*.8; do [ -e "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; true
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages podwire needs to build, test and run its
+# demo, if any is missing. A no-op (no apt-get at all) when all are there.
+set -euo pipefail
+
+packages=(
+	# build
+	build-essential pkg-config clang
+	libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev libjansson-dev libfuse3-dev
+	# unit tests
+	libcmocka-dev
+	# system tests and demo: ip, nft, ping, dig, FUSE, a local DNS upstream,
+	# container runtimes and a busybox root file system
+	iproute2 nftables iputils-ping dnsutils fuse3 dnsmasq-base procps psmisc
+	util-linux valgrind
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages: ${missing[*]} (run as root to install them)" >&2
+	exit 1
+fi
+
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
