@@ -31,6 +31,7 @@ const char *pw_error_message(const struct pw_error *err);
  * from and to errno values:
  *   invalid_params EINVAL, not_found ENOENT, exists EEXIST, busy EBUSY,
  *   permission_denied EPERM/EACCES, exhausted ENOSPC, quota_exceeded EDQUOT,
+ *   read_only EROFS, not_empty ENOTEMPTY, address_in_use EADDRINUSE,
  *   too_large EMSGSIZE/E2BIG, parse_error EBADMSG, unknown_method
  *   EOPNOTSUPP, timeout ETIMEDOUT, unavailable ECONNREFUSED, internal (any
  *   other). */

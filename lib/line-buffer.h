@@ -10,12 +10,12 @@
 
 struct line_buffer {
 	char *data;
-	size_t len;
+	size_t start; /* first unconsumed byte */
+	size_t len; /* end of the bytes read */
 	size_t cap;
 	size_t limit;
-	size_t scan; /* bytes already searched for '\n' */
-	bool skipping; /* inside an oversized line */
-	bool oversized_pending;
+	size_t scan; /* data[start..scan) holds no '\n' */
+	bool skipping; /* inside an oversized line: drop bytes up to its '\n' */
 };
 
 void line_buffer_init(struct line_buffer *lb, size_t limit);

@@ -1,0 +1,463 @@
+/* JSON-lines RPC server (see rpc-server.h).
+ *
+ * Single-threaded on an event_loop. Each connection has an input
+ * line_buffer and an output queue; replies and events are appended to the
+ * queue and written as far as the socket takes them, the rest on EPOLLOUT.
+ * A connection is only freed from its own callback (never from inside a
+ * handler or a broadcast), so no code path touches a freed connection:
+ * write errors just mark it broken and the next event on it closes it. */
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "json-util.h"
+#include "line-buffer.h"
+#include "log.h"
+#include "rpc-server.h"
+#include "state-file.h"
+
+/* Requests handled per wake-up of one connection before the loop serves
+ * others (fairness when a client pipelines many requests). */
+#define RPC_REQUESTS_PER_WAKEUP 64
+
+struct rpc_conn {
+	struct rpc_server *server;
+	int fd;
+	struct event_watch *watch;
+	struct line_buffer in;
+	char *out;
+	size_t out_len, out_off, out_cap;
+	struct ucred peer;
+	bool subscribed;
+	bool read_eof;
+	bool broken;
+	bool want_out;
+	struct rpc_conn *prev, *next;
+};
+
+struct rpc_server {
+	struct event_loop *loop;
+	int listen_fd;
+	struct event_watch *listen_watch;
+	char *socket_path;
+	const struct rpc_method *methods;
+	size_t method_count;
+	void *userdata;
+	gid_t admin_gid;
+	bool has_admin_gid;
+	struct rpc_conn *conns;
+	unsigned conn_count;
+	uint64_t next_seq;
+};
+
+static void conn_free(struct rpc_conn *c)
+{
+	struct rpc_server *s = c->server;
+
+	event_loop_remove(s->loop, c->watch);
+	close(c->fd);
+	line_buffer_done(&c->in);
+	free(c->out);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->conn_count--;
+	free(c);
+}
+
+static void conn_update_events(struct rpc_conn *c)
+{
+	bool want_out = c->out_len > c->out_off;
+	uint32_t events = (c->read_eof ? 0 : EPOLLIN) | (want_out ? EPOLLOUT : 0);
+
+	if (want_out == c->want_out && !c->read_eof)
+		return;
+	c->want_out = want_out;
+	event_loop_mod_fd(c->server->loop, c->watch, events);
+}
+
+/* Marks the connection for closing. The shutdown makes epoll report
+ * EPOLLHUP, so its own callback runs and frees it even if the peer never
+ * reads or writes again. */
+static void conn_break(struct rpc_conn *c)
+{
+	c->broken = true;
+	shutdown(c->fd, SHUT_RDWR);
+}
+
+static void conn_flush(struct rpc_conn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				conn_break(c);
+			break;
+		}
+		c->out_off += (size_t)n;
+	}
+	if (c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+}
+
+/* Queues text plus '\n'. */
+static void conn_queue(struct rpc_conn *c, const char *text, size_t len)
+{
+	if (c->broken)
+		return;
+	if (c->out_len - c->out_off + len + 1 > RPC_OUTPUT_MAX) {
+		log_warn("rpc: dropping a client that does not read its replies or events fd=%d pid=%d",
+			 c->fd, (int)c->peer.pid);
+		conn_break(c);
+		return;
+	}
+	if (c->out_off > 0 && c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	if (c->out_len + len + 1 > c->out_cap) {
+		if (c->out_off > 0) {
+			memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+			c->out_len -= c->out_off;
+			c->out_off = 0;
+		}
+		size_t cap = MAX(c->out_cap * 2, c->out_len + len + 1);
+		char *p = realloc(c->out, cap);
+		if (!p) {
+			c->broken = true;
+			return;
+		}
+		c->out = p;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, text, len);
+	c->out[c->out_len + len] = '\n';
+	c->out_len += len + 1;
+	conn_flush(c);
+}
+
+static void conn_send_json(struct rpc_conn *c, json_t *msg)
+{
+	_cleanup_free_ char *text = json_dump_line(msg);
+	if (!text) {
+		c->broken = true;
+		return;
+	}
+	conn_queue(c, text, strlen(text));
+}
+
+static void send_error(struct rpc_conn *c, json_t *id, int r, const char *message)
+{
+	json_auto_t *msg = json_pack("{s:O?,s:{s:s,s:s}}", "id", id, "error", "code",
+				     pw_error_code_from_errno(r), "message", message);
+	if (msg)
+		conn_send_json(c, msg);
+}
+
+static const struct rpc_method *find_method(struct rpc_server *s, const char *name)
+{
+	for (size_t i = 0; i < s->method_count; i++)
+		if (streq(s->methods[i].name, name))
+			return &s->methods[i];
+	return NULL;
+}
+
+static bool peer_privileged(struct rpc_server *s, const struct ucred *peer)
+{
+	return peer->uid == 0 || (s->has_admin_gid && peer->gid == s->admin_gid);
+}
+
+static void handle_line(struct rpc_conn *c, const char *line, size_t len)
+{
+	struct rpc_server *s = c->server;
+	struct pw_error err = {};
+	json_auto_t *req = NULL;
+	json_auto_t *result = NULL;
+	json_t *id = NULL, *params = NULL, *method_json;
+	const char *key;
+	json_t *value;
+	int r;
+
+	if (len == 0)
+		return; /* blank lines are keep-alives */
+	r = json_parse_line(line, len, &req, &err);
+	if (r < 0)
+		return send_error(c, NULL, r, pw_error_message(&err));
+	if (!json_is_object(req))
+		return send_error(c, NULL, -EINVAL, "request must be a JSON object");
+	id = json_object_get(req, "id");
+	json_object_foreach(req, key, value) {
+		if (!streq(key, "id") && !streq(key, "method") && !streq(key, "params")) {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "unknown request member '%.40s'", key);
+			return send_error(c, id, -EINVAL, msg);
+		}
+	}
+	if (id && !json_is_integer(id) && !json_is_string(id) && !json_is_null(id))
+		return send_error(c, NULL, -EINVAL, "request id must be an integer or a string");
+	method_json = json_object_get(req, "method");
+	if (!json_is_string(method_json))
+		return send_error(c, id, -EINVAL, "request has no \"method\" string");
+	params = json_object_get(req, "params");
+	if (params && !json_is_object(params) && !json_is_null(params))
+		return send_error(c, id, -EINVAL, "\"params\" must be an object");
+
+	const char *name = json_string_value(method_json);
+	const struct rpc_method *m = find_method(s, name);
+	if (!m) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "unknown method '%.60s'", name);
+		return send_error(c, id, -EOPNOTSUPP, msg);
+	}
+	if (m->mutating && !peer_privileged(s, &c->peer)) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "method '%s' needs root%s", m->name,
+			 s->has_admin_gid ? " or the admin group" : "");
+		return send_error(c, id, -EPERM, msg);
+	}
+
+	json_auto_t *empty = NULL;
+	if (!params || json_is_null(params))
+		params = empty = json_object();
+	struct rpc_request rq = { .method = m->name, .params = params, .conn = c, .peer = c->peer };
+	r = m->handler(&rq, s->userdata, &result, &err);
+	if (r < 0) {
+		if (!err.errnum)
+			err.errnum = -r;
+		return send_error(c, id, r, pw_error_message(&err));
+	}
+	if (!result)
+		result = json_object();
+	json_auto_t *reply = json_pack("{s:O?,s:O}", "id", id, "result", result);
+	if (reply)
+		conn_send_json(c, reply);
+}
+
+static void conn_process(struct rpc_conn *c)
+{
+	char *line;
+	size_t len;
+
+	for (int i = 0; i < RPC_REQUESTS_PER_WAKEUP && !c->broken; i++) {
+		enum line_status st = line_buffer_next(&c->in, &line, &len);
+		if (st == LINE_NONE)
+			break;
+		if (st == LINE_OVERSIZED) {
+			char msg[96];
+			snprintf(msg, sizeof(msg), "request line exceeds %d bytes", RPC_LINE_MAX);
+			send_error(c, NULL, -EMSGSIZE, msg);
+			continue;
+		}
+		handle_line(c, line, len);
+	}
+}
+
+static void conn_event(struct event_loop *loop, int fd, uint32_t events, void *userdata)
+{
+	struct rpc_conn *c = userdata;
+
+	if (events & EPOLLOUT)
+		conn_flush(c);
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->read_eof) {
+		ssize_t n = line_buffer_read(&c->in, fd);
+		if (n == 0)
+			c->read_eof = true;
+		else if (n < 0 && n != -EAGAIN)
+			c->broken = true;
+	}
+	conn_process(c);
+	/* Pipelined requests beyond the per-wakeup budget stay buffered; the
+	 * socket may have nothing more to read, so keep going on EOF. */
+	while (c->read_eof && !c->broken) {
+		size_t before = c->in.start;
+		conn_process(c);
+		if (c->in.start == before)
+			break;
+	}
+	if (c->broken || (c->read_eof && c->out_off == c->out_len)) {
+		conn_free(c);
+		return;
+	}
+	conn_update_events(c);
+}
+
+static void listen_event(struct event_loop *loop, int fd, uint32_t events, void *userdata)
+{
+	struct rpc_server *s = userdata;
+	socklen_t len;
+	int cfd;
+
+	for (int i = 0; i < 16; i++) {
+		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn_errno(-errno, "rpc: accept failed");
+			return;
+		}
+		if (s->conn_count >= RPC_CONNECTIONS_MAX) {
+			log_warn("rpc: refusing a client: %d connections open", RPC_CONNECTIONS_MAX);
+			close(cfd);
+			continue;
+		}
+		struct rpc_conn *c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(cfd);
+			return;
+		}
+		c->server = s;
+		c->fd = cfd;
+		line_buffer_init(&c->in, RPC_LINE_MAX);
+		len = sizeof(c->peer);
+		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) < 0)
+			c->peer = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+		if (event_loop_add_fd(s->loop, cfd, EPOLLIN, conn_event, c, &c->watch) < 0) {
+			close(cfd);
+			free(c);
+			continue;
+		}
+		c->next = s->conns;
+		if (s->conns)
+			s->conns->prev = c;
+		s->conns = c;
+		s->conn_count++;
+	}
+}
+
+/* Refuses to take over a socket another live server answers on; removes
+ * a stale one (left by a crash). */
+static int claim_socket_path(const char *path, struct pw_error *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -EBADF;
+
+	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return pw_error_set(err, -errno, "socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return pw_error_set(err, -EADDRINUSE, "%s: another daemon is already serving it",
+				    path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return pw_error_set(err, -errno, "remove stale socket %s: %s", path,
+				    strerror(errno));
+	return 0;
+}
+
+int rpc_server_new(struct event_loop *loop, const char *socket_path,
+		   const struct rpc_method *methods, size_t method_count, void *userdata,
+		   struct rpc_server **ret_server, struct pw_error *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -EBADF;
+	char dir[sizeof(sa.sun_path)];
+	int r;
+
+	if (strlen(socket_path) >= sizeof(sa.sun_path))
+		return pw_error_set(err, -ENAMETOOLONG, "socket path %s is longer than %zu bytes",
+				    socket_path, sizeof(sa.sun_path) - 1);
+	strcpy(sa.sun_path, socket_path);
+	snprintf(dir, sizeof(dir), "%s", socket_path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		r = mkdir_p(dir, 0755);
+		if (r < 0)
+			return pw_error_set(err, r, "create %s: %s", dir, strerror(-r));
+	}
+	r = claim_socket_path(socket_path, err);
+	if (r < 0)
+		return r;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return pw_error_set(err, -errno, "socket: %s", strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return pw_error_set(err, -errno, "bind %s: %s", socket_path, strerror(errno));
+	if (chmod(socket_path, 0660) < 0)
+		return pw_error_set(err, -errno, "chmod %s: %s", socket_path, strerror(errno));
+	if (listen(fd, 256) < 0)
+		return pw_error_set(err, -errno, "listen %s: %s", socket_path, strerror(errno));
+
+	struct rpc_server *s = calloc(1, sizeof(*s));
+	if (!s)
+		return pw_error_set(err, -ENOMEM, "out of memory");
+	s->socket_path = strdup(socket_path);
+	if (!s->socket_path) {
+		free(s);
+		return pw_error_set(err, -ENOMEM, "out of memory");
+	}
+	s->loop = loop;
+	s->methods = methods;
+	s->method_count = method_count;
+	s->userdata = userdata;
+	s->next_seq = 1;
+	r = event_loop_add_fd(loop, fd, EPOLLIN, listen_event, s, &s->listen_watch);
+	if (r < 0) {
+		free(s->socket_path);
+		free(s);
+		return pw_error_set(err, r, "event loop: %s", strerror(-r));
+	}
+	s->listen_fd = TAKE_FD(fd);
+	*ret_server = s;
+	return 0;
+}
+
+void rpc_server_free(struct rpc_server *s)
+{
+	if (!s)
+		return;
+	while (s->conns)
+		conn_free(s->conns);
+	event_loop_remove(s->loop, s->listen_watch);
+	close(s->listen_fd);
+	unlink(s->socket_path);
+	free(s->socket_path);
+	free(s);
+}
+
+void rpc_server_set_admin_gid(struct rpc_server *server, gid_t gid)
+{
+	server->admin_gid = gid;
+	server->has_admin_gid = true;
+}
+
+void rpc_conn_subscribe(struct rpc_conn *conn)
+{
+	conn->subscribed = true;
+}
+
+uint64_t rpc_server_broadcast(struct rpc_server *server, const char *event, json_t *data)
+{
+	uint64_t seq = server->next_seq++;
+	json_auto_t *msg = json_pack("{s:s,s:I,s:O}", "event", event, "seq", (json_int_t)seq,
+				     "data", data ? data : json_null());
+	_cleanup_free_ char *text = msg ? json_dump_line(msg) : NULL;
+
+	if (!text)
+		return seq;
+	size_t len = strlen(text);
+	for (struct rpc_conn *c = server->conns; c; c = c->next) {
+		if (!c->subscribed)
+			continue;
+		conn_queue(c, text, len);
+		/* Enable EPOLLOUT (or let EPOLLHUP close a broken one). */
+		conn_update_events(c);
+	}
+	return seq;
+}
+
+uint64_t rpc_server_next_seq(struct rpc_server *server)
+{
+	return server->next_seq;
+}
+
+unsigned rpc_server_connection_count(struct rpc_server *server)
+{
+	return server->conn_count;
+}
