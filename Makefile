@@ -22,7 +22,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
-	-Wmissing-prototypes -Wshadow -Wformat=2 -fno-strict-aliasing \
+	-Wmissing-prototypes -Wshadow -Wformat=2 -Wno-format-truncation -fno-strict-aliasing \
 	-D_GNU_SOURCE -Ilib $(PKG_CFLAGS) -MMD -MP
 ifeq ($(SANITIZE),1)
 override CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -56,12 +56,17 @@ $(eval $(call PART,podwire-dnsd,dns,jansson))
 $(eval $(call PART,podwire-volumed,volumed,fuse3 jansson))
 $(eval $(call PART,podwire,cli,jansson))
 
-# Unit tests: tests/unit/test-NAME.c, linked with every part's archive
-# (only the objects a test uses are pulled in) and cmocka.
+# Unit tests: tests/unit/test-NAME.c, linked with cmocka, lib/ and the
+# archives of the parts it tests: UNIT_PARTS_test-NAME lists them (folder
+# names); a test without that variable links every part's archive (only the
+# objects it uses are pulled in).
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
-UNIT_ARCHIVES = $(filter-out $(BUILD)/liblib.a,$(ARCHIVES)) $(BUILD)/liblib.a
 ALL_LIBS := $(shell pkg-config --libs $(PKGS) cmocka 2>/dev/null)
+UNIT_PARTS_test-prefix :=
+UNIT_PARTS_test-name :=
+UNIT_PARTS_test-rpc :=
+unit_archives = $(if $(filter undefined,$(origin UNIT_PARTS_$(1))),$(filter-out $(BUILD)/liblib.a,$(ARCHIVES)),$(foreach p,$(UNIT_PARTS_$(1)),$(BUILD)/lib$(p).a)) $(BUILD)/liblib.a
 
 -include $(wildcard */build.mk) $(wildcard runtime-hooks/*/build.mk)
 
@@ -74,9 +79,10 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(UNIT_ARCHIVES)
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/unit/%.c $$(call unit_archives,$$*)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(UNIT_ARCHIVES) $(UNIT_ARCHIVES) $(ALL_LIBS) -lpthread
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(call unit_archives,$*) $(call unit_archives,$*) $(ALL_LIBS) -lpthread
 
 unit-tests: $(UNIT_BIN)
 
