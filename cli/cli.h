@@ -60,3 +60,4 @@ const char *cli_format_size(uint64_t bytes, char *buf, size_t size);
 int cli_vnet_main(struct cli_ctx *ctx, int argc, char **argv);
 int cli_group_main(struct cli_ctx *ctx, int argc, char **argv);
 int cli_events_main(struct cli_ctx *ctx, int argc, char **argv);
+int cli_share_main(struct cli_ctx *ctx, int argc, char **argv);

@@ -18,6 +18,7 @@ static const struct cli_command commands[] = {
 	{ "vnet", cli_vnet_main, "create, list, show and remove virtual networks" },
 	{ "group", cli_group_main, "attach container groups to VNets, detach, list, show" },
 	{ "events", cli_events_main, "follow netd's event stream" },
+	{ "share", cli_share_main, "file shares: create, list, quota, snapshot, restore, remove" },
 };
 
 static void usage(FILE *out)

@@ -34,7 +34,11 @@ void nft_ctx_free(struct nft_ctx *ctx);
 int nft_table_sync(struct nft_ctx *ctx, const struct nft_vnet_spec *vnets, size_t vnet_count,
 		   struct pw_error *err);
 /* Adds / removes one VNet's elements (one batch each). Adding what is
- * there and removing what is gone succeed. */
+ * there and removing what is gone succeed. An add replaces the elements
+ * that depend on the flags (internal, isolate), so adding a VNet again with
+ * other flags updates it; a subnet it had before must be removed with the
+ * old spec. Subnets must not overlap another VNet's (the kernel refuses
+ * most overlaps, nft_table_sync all). */
 int nft_vnet_add(struct nft_ctx *ctx, const struct nft_vnet_spec *vnet, struct pw_error *err);
 int nft_vnet_remove(struct nft_ctx *ctx, const struct nft_vnet_spec *vnet, struct pw_error *err);
 /* 1 if table inet podwire exists, 0 if not, negative errno on error. */

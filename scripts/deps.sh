@@ -12,7 +12,9 @@ packages=(
 	# system tests and demo: ip, nft, ping, dig, FUSE, a local DNS upstream,
 	# container runtimes and a busybox root file system
 	iproute2 nftables iputils-ping dnsutils fuse3 dnsmasq-base procps psmisc
-	util-linux valgrind
+	util-linux valgrind crun runc busybox-static
+	# nft tests: JSON listings of sets, a UDP echo in an "outside" netns
+	jq python3
 )
 
 missing=()

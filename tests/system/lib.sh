@@ -148,3 +148,22 @@ ping_fails() {
 		fail "ping from $1 to $2 succeeded but should not"
 	fi
 }
+
+# Starts podwire-volumed with private dirs (no netns: its FUSE mounts must be
+# visible to the test); sets VOLUMED_PID. Call track_share NAME for each
+# share so a mount left by a killed daemon is removed at cleanup.
+start_volumed() {
+	mkdir -p "$RUN_DIR" "$STATE_DIR"
+	"$BIN/podwire-volumed" --run-dir "$RUN_DIR" --state-dir "$STATE_DIR/volumed" \
+		--log-level debug "$@" >>"$T/volumed.log" 2>&1 &
+	VOLUMED_PID=$!
+	track_pid $VOLUMED_PID
+	wait_socket "$RUN_DIR/volumed.sock"
+}
+
+track_share() { track_mount "$RUN_DIR/shares/$1"; }
+
+stop_volumed() {
+	kill -TERM "$VOLUMED_PID" 2>/dev/null || true
+	wait "$VOLUMED_PID" 2>/dev/null || true
+}

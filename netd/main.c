@@ -1,0 +1,209 @@
+/* podwire-netd: options and wiring only. The parts: vnet.c/group.c/ipam.c
+ * (model), store.c (state files), bridge.c/veth.c/hostnet.c/netlink.c
+ * (kernel), nft.c (nftables), ops.c (operations), reconcile.c (start-up),
+ * rpc.c/events.c (control socket). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "netd.h"
+#include "netlink.h"
+#include "reconcile.h"
+#include "rpc.h"
+#include "state-file.h"
+#include "xalloc.h"
+
+#define NETD_VERSION "0.1.0"
+#define DEFAULT_RUN_DIR "/run/podwire"
+#define DEFAULT_STATE_DIR "/var/lib/podwire/netd"
+
+struct options {
+	const char *run_dir;
+	const char *state_dir;
+	const char *admin_group;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: podwire-netd [OPTIONS]\n"
+		"\n"
+		"The podwire network daemon: virtual networks (VNets) made of Linux bridges,\n"
+		"address management, veth attachments for container groups (network\n"
+		"namespaces), isolation and NAT in the nftables table 'inet podwire', and an\n"
+		"event stream. Runs in the foreground and logs to stderr; see podwire-netd(8).\n"
+		"\n"
+		"Options:\n"
+		"  --run-dir DIR        socket DIR/netd.sock and attachments under DIR/netd/\n"
+		"                       (default " DEFAULT_RUN_DIR ")\n"
+		"  --state-dir DIR      VNet definitions (default " DEFAULT_STATE_DIR ")\n"
+		"  --log-level LEVEL    debug, info (default), warn or error\n"
+		"  --admin-group GROUP  members of GROUP may change VNets and groups (root\n"
+		"                       always may)\n"
+		"  -h, --help           show this help\n"
+		"  --version            show the version\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *opts)
+{
+	enum { OPT_RUN_DIR = 256, OPT_STATE_DIR, OPT_LOG_LEVEL, OPT_ADMIN_GROUP, OPT_VERSION };
+	static const struct option long_options[] = {
+		{"run-dir", required_argument, NULL, OPT_RUN_DIR},
+		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+		{"admin-group", required_argument, NULL, OPT_ADMIN_GROUP},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{0},
+	};
+	enum log_level level;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_RUN_DIR:
+			opts->run_dir = optarg;
+			break;
+		case OPT_STATE_DIR:
+			opts->state_dir = optarg;
+			break;
+		case OPT_LOG_LEVEL:
+			if (log_level_parse(optarg, &level) < 0) {
+				fprintf(stderr, "podwire-netd: invalid log level '%s'\n", optarg);
+				return -EINVAL;
+			}
+			log_set_level(level);
+			break;
+		case OPT_ADMIN_GROUP:
+			opts->admin_group = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_SUCCESS);
+		case OPT_VERSION:
+			printf("podwire-netd " NETD_VERSION "\n");
+			exit(EXIT_SUCCESS);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "podwire-netd: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void netd_done(struct netd *netd)
+{
+	rpc_server_free(netd->server);
+	netd->server = NULL;
+	group_table_done(&netd->groups);
+	for (size_t i = 0; i < netd->vnet_count; i++)
+		vnet_free(netd->vnets[i]);
+	netd->vnet_count = 0;
+	store_close(&netd->store);
+	if (netd->nft)
+		nft_ctx_free(netd->nft);
+	if (netd->nl)
+		netlink_close(netd->nl);
+	if (netd->host_netns_fd >= 0)
+		close(netd->host_netns_fd);
+	if (netd->loop)
+		event_loop_free(netd->loop);
+}
+
+static int run(const struct options *opts)
+{
+	struct netd netd = {.host_netns_fd = -EBADF};
+	struct pw_error err = {0};
+	_cleanup_free_ char *socket_path = xasprintf("%s/netd.sock", opts->run_dir);
+	gid_t admin_gid = 0;
+	int r;
+
+	if (opts->admin_group) {
+		struct group *gr = getgrnam(opts->admin_group);
+
+		if (!gr) {
+			log_error("unknown admin group group=%s", opts->admin_group);
+			return -EINVAL;
+		}
+		admin_gid = gr->gr_gid;
+	}
+	group_table_init(&netd.groups);
+	netd.store.vnets_fd = netd.store.groups_fd = -EBADF;
+
+	r = event_loop_new(&netd.loop);
+	if (r < 0) {
+		log_error_errno(r, "cannot create the event loop");
+		goto out;
+	}
+	r = event_loop_handle_signals(netd.loop);
+	if (r < 0) {
+		log_error_errno(r, "cannot handle signals");
+		goto out;
+	}
+	netd.host_netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (netd.host_netns_fd < 0) {
+		r = log_error_errno(-errno, "cannot open /proc/self/ns/net");
+		goto out;
+	}
+	r = netlink_open(-1, &netd.nl);
+	if (r < 0) {
+		log_error_errno(r, "cannot open a netlink socket");
+		goto out;
+	}
+	r = nft_ctx_new(&netd.nft, &err);
+	if (r < 0) {
+		log_error("cannot open nftables error=\"%s\"", pw_error_message(&err));
+		goto out;
+	}
+	r = mkdir_p(opts->run_dir, 0755);
+	if (r < 0) {
+		log_error_errno(r, "cannot create run dir %s", opts->run_dir);
+		goto out;
+	}
+	r = store_open(&netd.store, opts->state_dir, opts->run_dir, &err);
+	if (r < 0) {
+		log_error("cannot open state error=\"%s\"", pw_error_message(&err));
+		goto out;
+	}
+	r = reconcile_run(&netd, &err);
+	if (r < 0) {
+		log_error("reconcile failed error=\"%s\"", pw_error_message(&err));
+		goto out;
+	}
+	r = rpc_server_new(netd.loop, socket_path, netd_rpc_methods, netd_rpc_method_count,
+			   &netd, &netd.server, &err);
+	if (r < 0) {
+		log_error("cannot serve error=\"%s\"", pw_error_message(&err));
+		goto out;
+	}
+	if (opts->admin_group)
+		rpc_server_set_admin_gid(netd.server, admin_gid);
+	log_info("serving socket=%s vnets=%zu groups=%zu", socket_path, netd.vnet_count,
+		 netd.groups.count);
+	r = event_loop_run(netd.loop);
+	log_info("exiting");
+out:
+	netd_done(&netd);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opts = {
+		.run_dir = DEFAULT_RUN_DIR,
+		.state_dir = DEFAULT_STATE_DIR,
+	};
+
+	log_set_ident("podwire-netd");
+	if (parse_options(argc, argv, &opts) < 0)
+		return 2;
+	return run(&opts) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

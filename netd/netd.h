@@ -1,0 +1,57 @@
+/* The state of one podwire-netd: its VNets, its groups and the handles
+ * the operations need. Owned by main.c; everything else borrows it.
+ *
+ * Invariants (between operations; netd is single-threaded on one event
+ * loop, so an operation runs to completion before the next starts):
+ *   - every VNet here has its state file, its bridge and its nft elements;
+ *   - every group here is GROUP_ATTACHED, has its state file, its veth
+ *     pairs and its addresses marked in the VNets' IPAM pools;
+ *   - vnet->group_count is the number of groups with an attachment on it. */
+#pragma once
+
+#include <netlink/socket.h>
+#include <stdbool.h>
+
+#include "error.h"
+#include "event-loop.h"
+#include "group.h"
+#include "nft.h"
+#include "rpc-server.h"
+#include "store.h"
+#include "vnet.h"
+
+struct netd {
+	struct event_loop *loop;
+	struct rpc_server *server; /* NULL until serving (no events before) */
+	struct nl_sock *nl; /* NETLINK_ROUTE in the host netns */
+	struct nft_ctx *nft;
+	struct store store;
+	struct vnet *vnets[VNETS_MAX]; /* in creation order */
+	size_t vnet_count;
+	struct group_table groups;
+	int host_netns_fd; /* netd's own netns, to refuse attaching to it */
+};
+
+struct vnet *netd_vnet_find(const struct netd *netd, const char *name);
+/* Adds to / removes from netd->vnets (no kernel or file work). */
+void netd_vnet_insert(struct netd *netd, struct vnet *vnet);
+void netd_vnet_unlink(struct netd *netd, struct vnet *vnet);
+
+/* The operations behind the RPC methods (ops.c). Each is idempotent,
+ * writes state before returning success and undoes its own partial work
+ * on failure. netd_vnet_create takes ownership of spec (on success it
+ * becomes *ret_vnet, or is freed when an identical VNet exists). */
+int netd_vnet_create(struct netd *netd, struct vnet *spec, struct vnet **ret_vnet,
+		     struct pw_error *err);
+int netd_vnet_delete(struct netd *netd, const char *name, bool force, struct pw_error *err);
+int netd_group_attach(struct netd *netd, const struct group_request *req,
+		      struct pw_group **ret_group, struct pw_error *err);
+int netd_group_detach(struct netd *netd, const char *id, struct pw_error *err);
+
+/* Makes the veth pair of attachment index of group (used by attach and by
+ * reconcile to recreate a missing pair). */
+int netd_attachment_create(struct netd *netd, const struct pw_group *group, size_t index,
+			   int netns_fd, struct pw_error *err);
+/* Tears down the kernel side and releases the addresses of a group that
+ * is not (or no longer) in the table; the state file is the caller's. */
+void netd_group_teardown(struct netd *netd, struct pw_group *group, bool addresses_reserved);

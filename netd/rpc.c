@@ -1,0 +1,192 @@
+/* netd's RPC handlers (see rpc.h). Params are parsed at this edge with
+ * JSON_STRICT: an unknown key, a wrong type or a bad value is an
+ * invalid_params error and changes nothing. */
+#include <errno.h>
+
+#include "events.h"
+#include "json-util.h"
+#include "netd.h"
+#include "rpc.h"
+
+static int no_params(struct rpc_request *req, struct pw_error *err)
+{
+	return json_unpack_err(req->params, err, req->method, JSON_STRICT, "{}");
+}
+
+static int vnet_create(struct rpc_request *req, void *userdata, json_t **ret_result,
+		       struct pw_error *err)
+{
+	struct netd *netd = userdata;
+	struct vnet *spec = NULL, *vnet;
+	int r;
+
+	r = vnet_parse(req->params, &spec, err);
+	if (r < 0)
+		return r;
+	r = netd_vnet_create(netd, spec, &vnet, err);
+	if (r < 0)
+		return r;
+	*ret_result = events_vnet_json(vnet);
+	return 0;
+}
+
+static int vnet_delete(struct rpc_request *req, void *userdata, json_t **ret_result,
+		       struct pw_error *err)
+{
+	const char *name;
+	int force = 0, r;
+
+	r = json_unpack_err(req->params, err, req->method, JSON_STRICT, "{s:s, s?:b}", "name",
+			    &name, "force", &force);
+	if (r < 0)
+		return r;
+	r = name_validate_vnet(name, err);
+	if (r < 0)
+		return r;
+	return netd_vnet_delete(userdata, name, force, err);
+}
+
+static int vnet_list(struct rpc_request *req, void *userdata, json_t **ret_result,
+		     struct pw_error *err)
+{
+	struct netd *netd = userdata;
+	json_t *vnets;
+	int r;
+
+	r = no_params(req, err);
+	if (r < 0)
+		return r;
+	vnets = json_array();
+	for (size_t i = 0; i < netd->vnet_count; i++)
+		json_array_append_new(vnets, events_vnet_json(netd->vnets[i]));
+	*ret_result = json_pack("{s:o}", "vnets", vnets);
+	return 0;
+}
+
+static int vnet_show(struct rpc_request *req, void *userdata, json_t **ret_result,
+		     struct pw_error *err)
+{
+	struct vnet *vnet;
+	const char *name;
+	int r;
+
+	r = json_unpack_err(req->params, err, req->method, JSON_STRICT, "{s:s}", "name", &name);
+	if (r < 0)
+		return r;
+	r = name_validate_vnet(name, err);
+	if (r < 0)
+		return r;
+	vnet = netd_vnet_find(userdata, name);
+	if (!vnet)
+		return pw_error_set(err, -ENOENT, "vnet '%s' not found", name);
+	*ret_result = events_vnet_json(vnet);
+	return 0;
+}
+
+static int group_attach(struct rpc_request *req, void *userdata, json_t **ret_result,
+			struct pw_error *err)
+{
+	struct group_request greq;
+	struct pw_group *group;
+	int r;
+
+	r = group_request_parse(req->params, &greq, err);
+	if (r < 0)
+		return r;
+	r = netd_group_attach(userdata, &greq, &group, err);
+	if (r < 0)
+		return r;
+	*ret_result = events_group_json(group);
+	return 0;
+}
+
+static int group_detach(struct rpc_request *req, void *userdata, json_t **ret_result,
+			struct pw_error *err)
+{
+	const char *id;
+	int r;
+
+	r = json_unpack_err(req->params, err, req->method, JSON_STRICT, "{s:s}", "id", &id);
+	if (r < 0)
+		return r;
+	r = name_validate_group(id, err);
+	if (r < 0)
+		return r;
+	return netd_group_detach(userdata, id, err);
+}
+
+static int group_list(struct rpc_request *req, void *userdata, json_t **ret_result,
+		      struct pw_error *err)
+{
+	struct netd *netd = userdata;
+	_cleanup_free_ struct pw_group **sorted = NULL;
+	const char *vnet = NULL;
+	json_t *groups;
+	size_t count;
+	int r;
+
+	/* "vnet" (optional) lists only the groups attached to that VNet. */
+	r = json_unpack_err(req->params, err, req->method, JSON_STRICT, "{s?:s}", "vnet", &vnet);
+	if (r < 0)
+		return r;
+	if (vnet && !netd_vnet_find(netd, vnet))
+		return pw_error_set(err, -ENOENT, "vnet '%s' not found", vnet);
+	groups = json_array();
+	sorted = group_table_sorted(&netd->groups, &count);
+	for (size_t i = 0; i < count; i++) {
+		bool on_vnet = !vnet;
+
+		for (size_t j = 0; !on_vnet && j < sorted[i]->attachment_count; j++)
+			on_vnet = streq(sorted[i]->attachments[j].vnet_name, vnet);
+		if (on_vnet)
+			json_array_append_new(groups, events_group_json(sorted[i]));
+	}
+	*ret_result = json_pack("{s:o}", "groups", groups);
+	return 0;
+}
+
+static int group_show(struct rpc_request *req, void *userdata, json_t **ret_result,
+		      struct pw_error *err)
+{
+	struct pw_group *group;
+	const char *id;
+	int r;
+
+	r = json_unpack_err(req->params, err, req->method, JSON_STRICT, "{s:s}", "id", &id);
+	if (r < 0)
+		return r;
+	r = name_validate_group(id, err);
+	if (r < 0)
+		return r;
+	group = group_table_find(&((struct netd *)userdata)->groups, id);
+	if (!group)
+		return pw_error_set(err, -ENOENT, "group '%s' not found", id);
+	*ret_result = events_group_json(group);
+	return 0;
+}
+
+static int events_subscribe(struct rpc_request *req, void *userdata, json_t **ret_result,
+			    struct pw_error *err)
+{
+	int r;
+
+	r = no_params(req, err);
+	if (r < 0)
+		return r;
+	*ret_result = events_snapshot(userdata);
+	rpc_conn_subscribe(req->conn);
+	return 0;
+}
+
+const struct rpc_method netd_rpc_methods[] = {
+	{"vnet.create", vnet_create, true},
+	{"vnet.delete", vnet_delete, true},
+	{"vnet.list", vnet_list, false},
+	{"vnet.show", vnet_show, false},
+	{"group.attach", group_attach, true},
+	{"group.detach", group_detach, true},
+	{"group.list", group_list, false},
+	{"group.show", group_show, false},
+	{"events.subscribe", events_subscribe, false},
+};
+const size_t netd_rpc_method_count = ARRAY_SIZE(netd_rpc_methods);

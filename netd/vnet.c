@@ -1,0 +1,277 @@
+/* The VNet model: strict parsing of vnet.create params and of the state
+ * file, validation, and rendering back (see vnet.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "json-util.h"
+#include "vnet.h"
+#include "xalloc.h"
+
+void vnet_free(struct vnet *vnet)
+{
+	if (!vnet)
+		return;
+	ipam_done(&vnet->ipam);
+	free(vnet->domain);
+	free(vnet);
+}
+
+int vnet_set_mtu(struct vnet *vnet, unsigned mtu, struct pw_error *err)
+{
+	unsigned min = VNET_MTU_MIN;
+
+	for (size_t i = 0; i < vnet->subnet_count; i++)
+		if (vnet->subnets[i].family == AF_INET6)
+			min = VNET_MTU_MIN_IPV6;
+	if (mtu < min || mtu > VNET_MTU_MAX)
+		return pw_error_set(err, -EINVAL, "MTU %u out of range (%u..%u%s)", mtu, min,
+				    VNET_MTU_MAX, min == VNET_MTU_MIN_IPV6 ? " with IPv6" : "");
+	vnet->mtu = mtu;
+	return 0;
+}
+
+static int parse_subnets(struct vnet *vnet, json_t *subnets, struct pw_error *err)
+{
+	struct ip_prefix v4 = {0}, v6 = {0};
+	bool have_v4 = false, have_v6 = false;
+	size_t i;
+	json_t *item;
+
+	if (!json_is_array(subnets) || json_array_size(subnets) == 0 ||
+	    json_array_size(subnets) > VNET_SUBNETS_MAX)
+		return pw_error_set(err, -EINVAL,
+				    "subnets: expected an array of one IPv4 and optionally one IPv6 "
+				    "subnet");
+	json_array_foreach (subnets, i, item) {
+		const char *s = json_string_value(item);
+		struct ip_prefix p;
+
+		if (!s)
+			return pw_error_set(err, -EINVAL, "subnets: expected strings");
+		if (ip_prefix_parse(s, AF_UNSPEC, &p) < 0) {
+			struct ip_addr a;
+			struct ip_prefix net;
+			char buf[IP_PREFIX_STRLEN];
+
+			if (ip_addr_prefix_parse(s, &a, &net) == 0)
+				return pw_error_set(err, -EINVAL,
+						    "subnet '%s' has host bits set (did you mean %s?)",
+						    s, ip_prefix_format(&net, buf));
+			return pw_error_set(err, -EINVAL,
+					    "invalid subnet '%.64s' (expected e.g. 10.1.0.0/24)", s);
+		}
+		if (p.family == AF_INET) {
+			if (have_v4)
+				return pw_error_set(err, -EINVAL, "only one IPv4 subnet per VNet");
+			v4 = p;
+			have_v4 = true;
+		} else {
+			if (have_v6)
+				return pw_error_set(err, -EINVAL, "only one IPv6 subnet per VNet");
+			v6 = p;
+			have_v6 = true;
+		}
+	}
+	if (!have_v4)
+		return pw_error_set(err, -EINVAL, "an IPv4 subnet is required");
+	if (v4.prefixlen < VNET_IPV4_PREFIXLEN_MIN || v4.prefixlen > VNET_IPV4_PREFIXLEN_MAX) {
+		char buf[IP_PREFIX_STRLEN];
+
+		return pw_error_set(err, -EINVAL, "subnet %s: IPv4 prefix length must be /%d to /%d",
+				    ip_prefix_format(&v4, buf), VNET_IPV4_PREFIXLEN_MIN,
+				    VNET_IPV4_PREFIXLEN_MAX);
+	}
+	vnet->subnets[0] = v4;
+	vnet->subnet_count = 1;
+	if (have_v6) {
+		char buf[IP_PREFIX_STRLEN];
+
+		/* Every IPv4 host index must exist in the IPv6 subnet too. */
+		if (128 - v6.prefixlen < 32 - v4.prefixlen)
+			return pw_error_set(err, -EINVAL,
+					    "subnet %s: the IPv6 subnet must hold at least as many "
+					    "addresses as the IPv4 one (/%u or shorter)",
+					    ip_prefix_format(&v6, buf), 96 + v4.prefixlen);
+		if (v6.addr.bytes[0] == 0xff || (v6.addr.bytes[0] == 0xfe && (v6.addr.bytes[1] & 0xc0) == 0x80))
+			return pw_error_set(err, -EINVAL,
+					    "subnet %s: multicast and link-local prefixes cannot be "
+					    "a VNet subnet",
+					    ip_prefix_format(&v6, buf));
+		vnet->subnets[1] = v6;
+		vnet->subnet_count = 2;
+	}
+	return 0;
+}
+
+static int parse_gateway(struct vnet *vnet, const char *gateway, struct pw_error *err)
+{
+	struct ip_addr gw;
+	uint64_t index = 1;
+	char buf[IP_PREFIX_STRLEN];
+	int r;
+
+	if (gateway) {
+		if (ip_addr_parse(gateway, AF_INET, &gw) < 0)
+			return pw_error_set(err, -EINVAL,
+					    "invalid gateway '%.64s' (expected an IPv4 address; the "
+					    "IPv6 gateway takes the same host index)",
+					    gateway);
+		if (ip_prefix_index_of(&vnet->subnets[0], &gw, &index) < 0)
+			return pw_error_set(err, -EINVAL, "gateway %s is not in subnet %s", gateway,
+					    ip_prefix_format(&vnet->subnets[0], buf));
+		if (index == 0 || index == ip_prefix_size(&vnet->subnets[0]) - 1)
+			return pw_error_set(err, -EINVAL,
+					    "gateway %s is the network or broadcast address of %s",
+					    gateway, ip_prefix_format(&vnet->subnets[0], buf));
+	}
+	for (size_t i = 0; i < vnet->subnet_count; i++) {
+		r = ip_prefix_nth(&vnet->subnets[i], index, &vnet->gateways[i]);
+		if (r < 0)
+			return pw_error_set(err, r, "gateway index %" PRIu64 " is outside %s",
+					    index, ip_prefix_format(&vnet->subnets[i], buf));
+	}
+	r = ipam_init(&vnet->ipam, &vnet->subnets[0], &vnet->gateways[0]);
+	if (r < 0)
+		return pw_error_set(err, r, "subnet %s cannot hold an address pool",
+				    ip_prefix_format(&vnet->subnets[0], buf));
+	return 0;
+}
+
+static int parse_dns_servers(struct vnet *vnet, json_t *servers, struct pw_error *err)
+{
+	size_t i;
+	json_t *item;
+
+	if (!servers)
+		return 0;
+	if (!json_is_array(servers) || json_array_size(servers) > VNET_DNS_SERVERS_MAX)
+		return pw_error_set(err, -EINVAL,
+				    "dns_servers: expected an array of at most %d addresses",
+				    VNET_DNS_SERVERS_MAX);
+	json_array_foreach (servers, i, item) {
+		const char *s = json_string_value(item);
+
+		if (!s || ip_addr_parse(s, AF_UNSPEC, &vnet->dns_servers[i]) < 0)
+			return pw_error_set(err, -EINVAL, "dns_servers: invalid address '%.64s'",
+					    s ? s : "(not a string)");
+		vnet->dns_server_count = i + 1;
+	}
+	return 0;
+}
+
+int vnet_parse(json_t *params, struct vnet **ret_vnet, struct pw_error *err)
+{
+	_cleanup_vnet_ struct vnet *vnet = NULL;
+	const char *name = NULL, *gateway = NULL, *domain = NULL;
+	json_t *subnets = NULL, *dns_servers = NULL;
+	json_int_t mtu = 0;
+	int internal = 0, isolate = 0;
+	int r;
+
+	r = json_unpack_err(params, err, "vnet", JSON_STRICT,
+			    "{s:s, s:o, s?:s, s?:s, s?:I, s?:b, s?:b, s?:o}", "name", &name,
+			    "subnets", &subnets, "gateway", &gateway, "domain", &domain, "mtu",
+			    &mtu, "internal", &internal, "isolate", &isolate, "dns_servers",
+			    &dns_servers);
+	if (r < 0)
+		return r;
+	r = name_validate_vnet(name, err);
+	if (r < 0)
+		return r;
+
+	vnet = xcalloc(1, sizeof(*vnet));
+	snprintf(vnet->name, sizeof(vnet->name), "%s", name);
+	snprintf(vnet->bridge, sizeof(vnet->bridge), VNET_BRIDGE_PREFIX "%s", name);
+	vnet->internal = internal;
+	vnet->isolate = isolate;
+
+	r = parse_subnets(vnet, subnets, err);
+	if (r < 0)
+		return r;
+	r = parse_gateway(vnet, gateway, err);
+	if (r < 0)
+		return r;
+	if (json_object_get(params, "mtu")) {
+		if (mtu <= 0 || mtu > VNET_MTU_MAX)
+			return pw_error_set(err, -EINVAL, "MTU %lld out of range", (long long)mtu);
+		r = vnet_set_mtu(vnet, (unsigned)mtu, err);
+		if (r < 0)
+			return r;
+	}
+	if (domain) {
+		r = name_validate_domain(domain, err);
+		if (r < 0)
+			return pw_error_wrap(err, r, "domain");
+		vnet->domain = xstrdup(domain);
+		/* One spelling: no trailing dot. */
+		if (vnet->domain[0] && vnet->domain[strlen(vnet->domain) - 1] == '.')
+			vnet->domain[strlen(vnet->domain) - 1] = '\0';
+		if (!vnet->domain[0])
+			return pw_error_set(err, -EINVAL, "domain: empty");
+	} else {
+		vnet->domain = xasprintf("%s.internal", name);
+	}
+	r = parse_dns_servers(vnet, dns_servers, err);
+	if (r < 0)
+		return r;
+
+	*ret_vnet = TAKE_PTR(vnet);
+	return 0;
+}
+
+json_t *vnet_spec_json(const struct vnet *vnet)
+{
+	char buf[IP_PREFIX_STRLEN];
+	json_t *subnets = json_array(), *dns = json_array();
+
+	for (size_t i = 0; i < vnet->subnet_count; i++)
+		json_array_append_new(subnets,
+				      json_string(ip_prefix_format(&vnet->subnets[i], buf)));
+	for (size_t i = 0; i < vnet->dns_server_count; i++)
+		json_array_append_new(dns, json_string(ip_addr_format(&vnet->dns_servers[i], buf)));
+	return json_pack("{s:s, s:o, s:s, s:s, s:I, s:b, s:b, s:o}", "name", vnet->name, "subnets",
+			 subnets, "gateway", ip_addr_format(&vnet->gateways[0], buf), "domain",
+			 vnet->domain, "mtu", (json_int_t)vnet->mtu, "internal", vnet->internal,
+			 "isolate", vnet->isolate, "dns_servers", dns);
+}
+
+void vnet_nft_spec(const struct vnet *vnet, struct nft_vnet_spec *ret_spec)
+{
+	*ret_spec = (struct nft_vnet_spec){
+		.bridge = vnet->bridge,
+		.subnets = vnet->subnets,
+		.subnet_count = vnet->subnet_count,
+		.internal = vnet->internal,
+		.isolate = vnet->isolate,
+	};
+}
+
+int vnet_ipv6_mirror(const struct vnet *vnet, const struct ip_addr *ipv4, struct ip_addr *ret)
+{
+	uint64_t index;
+	int r;
+
+	if (vnet->subnet_count < 2)
+		return -ENOENT;
+	r = ip_prefix_index_of(&vnet->subnets[0], ipv4, &index);
+	if (r < 0)
+		return r;
+	return ip_prefix_nth(&vnet->subnets[1], index, ret);
+}
+
+bool vnet_overlaps(const struct vnet *a, const struct vnet *b, const struct ip_prefix **ret_a,
+		   const struct ip_prefix **ret_b)
+{
+	for (size_t i = 0; i < a->subnet_count; i++)
+		for (size_t j = 0; j < b->subnet_count; j++)
+			if (a->subnets[i].family == b->subnets[j].family &&
+			    ip_prefix_overlaps(&a->subnets[i], &b->subnets[j])) {
+				if (ret_a)
+					*ret_a = &a->subnets[i];
+				if (ret_b)
+					*ret_b = &b->subnets[j];
+				return true;
+			}
+	return false;
+}

@@ -1,0 +1,81 @@
+/* The VNet model: what an admin defines with vnet.create, validated and
+ * typed. A VNet is one bridge ("pw-" + name) with a gateway address per
+ * subnet (IPv4 required, IPv6 optional), an MTU, a DNS domain, upstream
+ * resolvers, the internal/isolate flags and the IPAM pool of its IPv4
+ * subnet. A group's IPv6 address on the VNet has the same host index as
+ * its IPv4 address, and so does the IPv6 gateway, so one pool serves both.
+ *
+ * Pure: parsing and rendering only; kernel work is in bridge.c, files in
+ * store.c, the operations in ops.c. */
+#pragma once
+
+#include <jansson.h>
+#include <net/if.h>
+#include <stdbool.h>
+
+#include "error.h"
+#include "ipam.h"
+#include "name.h"
+#include "nft.h"
+#include "prefix.h"
+
+/* One IPv4 subnet and at most one IPv6 subnet. */
+#define VNET_SUBNETS_MAX 2
+/* The resolver reads at most three name servers (MAXNS in resolv.h). */
+#define VNET_DNS_SERVERS_MAX 3
+/* IPv4 subnets are /16 to /30: the IPAM pool is at most a /16 (see ipam.h)
+ * and a /30 is the smallest with a host besides the gateway. */
+#define VNET_IPV4_PREFIXLEN_MIN 16
+#define VNET_IPV4_PREFIXLEN_MAX 30
+/* Every IPv4 host needs 576 (RFC 791); an IPv6 link needs 1280 (RFC 8200).
+ * 65535 is the largest MTU a veth and bridge take. */
+#define VNET_MTU_MIN 576
+#define VNET_MTU_MIN_IPV6 1280
+#define VNET_MTU_MAX 65535
+/* Bridges, nft elements and dnsd listeners grow with VNets; a host with
+ * more than 256 private networks wants a different design. */
+#define VNETS_MAX 256
+/* "pw-" + name: VNET_NAME_MAX leaves room in IFNAMSIZ. */
+#define VNET_BRIDGE_PREFIX "pw-"
+
+struct vnet {
+	char name[VNET_NAME_MAX + 1];
+	char bridge[IFNAMSIZ];
+	struct ip_prefix subnets[VNET_SUBNETS_MAX]; /* IPv4 first */
+	struct ip_addr gateways[VNET_SUBNETS_MAX]; /* one per subnet */
+	size_t subnet_count;
+	char *domain;
+	unsigned mtu; /* 0 until chosen: a create request may leave it to netd */
+	bool internal;
+	bool isolate;
+	struct ip_addr dns_servers[VNET_DNS_SERVERS_MAX];
+	size_t dns_server_count;
+	unsigned group_count; /* groups attached to it */
+	struct ipam ipam; /* of subnets[0] */
+};
+
+/* Parses a vnet.create params object (also the state file, which has the
+ * same shape with every default filled in) strictly: unknown keys, wrong
+ * types and invalid values are -EINVAL with err naming the problem. */
+int vnet_parse(json_t *params, struct vnet **ret_vnet, struct pw_error *err);
+void vnet_free(struct vnet *vnet);
+static inline void vnet_freep(struct vnet **vnet)
+{
+	if (*vnet)
+		vnet_free(*vnet);
+}
+#define _cleanup_vnet_ _cleanup_(vnet_freep)
+
+/* Checks an MTU against the VNet's subnets (IPv6 needs 1280). */
+int vnet_set_mtu(struct vnet *vnet, unsigned mtu, struct pw_error *err);
+/* The create-params shape with every value explicit (the state file). */
+json_t *vnet_spec_json(const struct vnet *vnet);
+/* What nft.c needs; the spec points into vnet. */
+void vnet_nft_spec(const struct vnet *vnet, struct nft_vnet_spec *ret_spec);
+/* The IPv6 address with the same host index as an IPv4 address of the
+ * VNet (for a VNet with an IPv6 subnet). */
+int vnet_ipv6_mirror(const struct vnet *vnet, const struct ip_addr *ipv4, struct ip_addr *ret);
+/* Whether any subnet of a overlaps any subnet of b; ret_a and ret_b (may be
+ * NULL) get the first overlapping pair. */
+bool vnet_overlaps(const struct vnet *a, const struct vnet *b, const struct ip_prefix **ret_a,
+		   const struct ip_prefix **ret_b);

@@ -1,0 +1,44 @@
+/* The hook's calls to netd and volumed over their control sockets
+ * (RUN_DIR/netd.sock, RUN_DIR/volumed.sock): group.attach/detach/show and
+ * vnet.show on netd; share.use/release on volumed. Replies are turned into
+ * typed structs here; json_t does not leave this file. */
+#pragma once
+
+#include "../common/annotations.h"
+#include "../common/resolvconf.h"
+#include "error.h"
+#include "rpc-client.h"
+
+/* A hook runs inside the runtime's create call, which has its own timeout;
+ * 10 s per call leaves room for a busy daemon but fails before most
+ * runtime hook timeouts would. */
+#define HOOK_RPC_TIMEOUT_MS 10000
+
+/* What the hook needs of an attached group to write resolv.conf and hosts. */
+struct group_net {
+	char hostname[DNS_LABEL_MAX + 1]; /* "" = none */
+	char aliases[HOOK_ALIASES_MAX][DNS_LABEL_MAX + 1];
+	size_t alias_count;
+	char addresses[HOSTS_ADDRESSES_MAX][INET6_ADDRSTRLEN]; /* all attachments' */
+	size_t address_count;
+	char gateways[RESOLV_NAMESERVERS_MAX][INET6_ADDRSTRLEN]; /* one per attachment */
+	size_t gateway_count;
+	char domains[RESOLV_SEARCHES_MAX][DNS_NAME_MAX + 1]; /* one per attachment's VNet */
+	size_t domain_count;
+};
+
+/* Connects to RUN_DIR/NAME.sock. */
+int daemon_connect(const char *run_dir, const char *name, struct rpc_client **ret,
+		   struct pw_error *err);
+
+int netd_group_attach(struct rpc_client *netd, const struct hook_spec *spec, const char *netns,
+		      struct pw_error *err);
+/* Detaching an unknown group succeeds (netd's contract). */
+int netd_group_detach(struct rpc_client *netd, const char *group, struct pw_error *err);
+int netd_group_net(struct rpc_client *netd, const char *group, struct group_net *ret,
+		   struct pw_error *err);
+
+int volumed_share_use(struct rpc_client *volumed, const char *share, const char *group,
+		      bool read_only, struct pw_error *err);
+int volumed_share_release(struct rpc_client *volumed, const char *share, const char *group,
+			  struct pw_error *err);

@@ -1,0 +1,23 @@
+/* The two things the hook does: start (createRuntime/prestart) wires a
+ * container into its group's VNets, DNS files and shares; stop (poststop)
+ * takes its part back out. Both are idempotent, and a failed start undoes
+ * everything it did before it returns (runtimes do not all call poststop
+ * after a failed start, see RUNTIMES.md). */
+#pragma once
+
+#include "error.h"
+#include "oci.h"
+
+enum hook_stage {
+	HOOK_STAGE_START, /* createRuntime, prestart */
+	HOOK_STAGE_STOP, /* poststop */
+};
+
+/* Maps an OCI stage name to what we do: -EINVAL for a stage we do not
+ * handle (createContainer, startContainer, poststart run where our work
+ * cannot be done). */
+int hook_stage_parse(const char *name, enum hook_stage *ret);
+
+/* start needs c->rootfs (oci_config_load) and c->pid; stop needs c->id. */
+int hook_start(const char *run_dir, struct oci_container *c, struct pw_error *err);
+int hook_stop(const char *run_dir, const char *id, struct pw_error *err);

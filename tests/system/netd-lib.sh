@@ -1,0 +1,56 @@
+# Helpers for the netd system tests (tests/system/test-netd-*.sh); source
+# after lib.sh. Only functions.
+
+# jget EXPR: evaluates a Python expression over the JSON document on stdin
+# (bound to d) and prints the result (strings bare, the rest as JSON).
+jget() {
+	python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+v = eval(sys.argv[1])
+print(v if isinstance(v, str) else json.dumps(v))' "$1"
+}
+
+# rpc_raw: sends stdin as-is to netd.sock and prints every reply line
+# received until the connection goes quiet for 1 s or closes.
+rpc_raw() {
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.stdin.buffer.read())
+s.settimeout(1.0)
+buf = b""
+try:
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+except socket.timeout:
+    pass
+sys.stdout.write(buf.decode())' "$RUN_DIR/netd.sock"
+}
+
+# rpc METHOD PARAMS_JSON: one call, prints the reply line.
+rpc() {
+	printf '{"id":1,"method":"%s","params":%s}\n' "$1" "${2:-{\}}" | rpc_raw
+}
+
+# The kernel objects a user would notice in the host netns: podwire links
+# (name, master, state) and their addresses, one per line, sorted.
+host_links() {
+	in_ns h ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E '^pw' | sort || true
+}
+host_addrs() {
+	in_ns h ip -o addr show scope global | awk '$2 ~ /^pw/ {print $2, $4}' | sort || true
+}
+
+# wait_until CMD...: polls CMD (up to ~10 s).
+wait_until() {
+	for _ in $(seq 100); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	fail "timed out waiting for: $*"
+}

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# netd/nft.c against the kernel, through tests/system/nft-driver in a
+# throwaway netns: a sync fills the sets; adding and removing a VNet changes
+# elements only (every rule, chain and set keeps its handle) and both are
+# idempotent; a flushed ruleset is noticed and restored by a sync; bad input
+# fails with a clear message and changes nothing; other tables are never
+# touched.
+. "$(dirname "$0")/lib.sh"
+
+DRIVER=$BIN/tests/nft-driver
+[ -x "$DRIVER" ] || fail "$DRIVER is not built (make $BIN/tests/nft-driver)"
+
+make_host_ns
+
+drv() { in_ns h "$DRIVER" "$@"; }
+# drv_fails ARGS...: the driver must exit 1 (not crash, not a sanitizer's
+# exit code); prints its error line.
+drv_fails() {
+	local rc=0
+	in_ns h "$DRIVER" "$@" 2>"$T/drv.err" >/dev/null || rc=$?
+	[ $rc -eq 1 ] || fail "nft-driver $*: expected exit 1, got $rc: $(cat "$T/drv.err")"
+	cat "$T/drv.err"
+}
+# The elements of one set of table inet podwire, sorted, space separated.
+elems() {
+	in_ns h nft -j list set inet podwire "$1" | jq -r '
+		.nftables[] | select(.set) | .set.elem // [] | .[] |
+		if type == "object" and has("concat") then (.concat | join(" . "))
+		elif type == "object" and has("prefix") then "\(.prefix.addr)/\(.prefix.len)"
+		else . end' | sort | tr '\n' ' ' | sed 's/ $//'
+}
+# Every object of the table with its handle (elements have none): equal
+# before and after a change means nothing was rebuilt.
+handles() { in_ns h nft -a list table inet podwire | grep '# handle'; }
+exists() { drv exists; }
+
+# Someone else's table, which must survive everything below.
+in_ns h nft add table inet other
+in_ns h nft add chain inet other input '{ type filter hook input priority 0; policy accept; }'
+in_ns h nft add rule inet other input tcp dport 9 counter drop
+other_before=$(in_ns h nft -a list table inet other)
+
+assert_eq "$(exists)" 0 "table before the first sync"
+
+log "sync with three VNets"
+drv sync pw-a,10.1.0.0/24,fd00:1::/64 pw-b,10.2.0.0/24,isolate pw-c,10.3.0.0/16,internal
+assert_eq "$(exists)" 1 "table after sync"
+assert_eq "$(elems bridges)" "pw-a pw-b pw-c" "bridges"
+assert_eq "$(elems allowed)" "pw-a . pw-a pw-c . pw-c" "allowed (pw-b is isolate)"
+assert_eq "$(elems internal)" "pw-c" "internal"
+assert_eq "$(elems masq4)" "10.1.0.0/24 10.2.0.0/24" "masq4 (pw-c is internal)"
+assert_eq "$(elems masq6)" "fd00:1::/64" "masq6"
+ruleset=$(in_ns h nft list table inet podwire)
+for want in 'type filter hook forward priority filter; policy accept;' \
+	'type nat hook postrouting priority srcnat; policy accept;' \
+	'ct state established,related accept comment "podwire: ' \
+	'iifname . oifname @allowed accept comment "podwire: ' \
+	'iifname @bridges oifname @bridges drop comment "podwire: ' \
+	'iifname @internal drop comment "podwire: ' \
+	'oifname @internal drop comment "podwire: ' \
+	'oifname != @bridges ip saddr @masq4 masquerade comment "podwire: ' \
+	'oifname != @bridges ip6 saddr @masq6 masquerade comment "podwire: '; do
+	assert_contains "$ruleset" "$want" "rule listing"
+done
+# Every rule carries the owner comment.
+rules=$(in_ns h nft -a list table inet podwire | grep -c -E '(accept|drop|masquerade) .*# handle' || true)
+owned=$(in_ns h nft -a list table inet podwire | grep -c 'comment "podwire: .*# handle' || true)
+assert_eq "$owned" "$rules" "rules with the podwire comment"
+assert_eq "$rules" 7 "rule count"
+
+log "add and remove a VNet: elements change, handles do not"
+before=$(handles)
+drv add pw-d,10.4.0.0/24,fd00:4::/64
+assert_eq "$(elems bridges)" "pw-a pw-b pw-c pw-d" "bridges after add"
+assert_eq "$(elems allowed)" "pw-a . pw-a pw-c . pw-c pw-d . pw-d" "allowed after add"
+assert_eq "$(elems masq4)" "10.1.0.0/24 10.2.0.0/24 10.4.0.0/24" "masq4 after add"
+assert_eq "$(elems masq6)" "fd00:1::/64 fd00:4::/64" "masq6 after add"
+assert_eq "$(handles)" "$before" "handles after add"
+drv add pw-d,10.4.0.0/24,fd00:4::/64 # again: a no-op
+assert_eq "$(elems bridges)" "pw-a pw-b pw-c pw-d" "bridges after a second add"
+assert_eq "$(elems masq4)" "10.1.0.0/24 10.2.0.0/24 10.4.0.0/24" "masq4 after a second add"
+
+log "adding again with other flags replaces the VNet's elements"
+drv add pw-d,10.4.0.0/24,fd00:4::/64,internal,isolate
+assert_eq "$(elems internal)" "pw-c pw-d" "internal after re-add as internal"
+assert_eq "$(elems allowed)" "pw-a . pw-a pw-c . pw-c" "allowed after re-add as isolate"
+assert_eq "$(elems masq4)" "10.1.0.0/24 10.2.0.0/24" "masq4 after re-add as internal"
+assert_eq "$(elems masq6)" "fd00:1::/64" "masq6 after re-add as internal"
+drv add pw-d,10.4.0.0/24,fd00:4::/64
+assert_eq "$(elems internal)" "pw-c" "internal after re-add as plain"
+assert_eq "$(elems masq4)" "10.1.0.0/24 10.2.0.0/24 10.4.0.0/24" "masq4 after re-add as plain"
+
+drv remove pw-d,10.4.0.0/24,fd00:4::/64
+assert_eq "$(elems bridges)" "pw-a pw-b pw-c" "bridges after remove"
+assert_eq "$(elems allowed)" "pw-a . pw-a pw-c . pw-c" "allowed after remove"
+assert_eq "$(elems masq4)" "10.1.0.0/24 10.2.0.0/24" "masq4 after remove"
+assert_eq "$(elems masq6)" "fd00:1::/64" "masq6 after remove"
+drv remove pw-d,10.4.0.0/24,fd00:4::/64 # again: gone is fine
+drv remove pw-zz,10.9.0.0/24,internal # never there
+assert_eq "$(elems bridges)" "pw-a pw-b pw-c" "bridges after removing twice"
+assert_eq "$(handles)" "$before" "handles after add and remove"
+
+log "adjacent subnets are separate elements"
+drv add pw-e,10.1.1.0/24
+assert_eq "$(elems masq4)" "10.1.0.0/24 10.1.1.0/24 10.2.0.0/24" "masq4 with an adjacent subnet"
+drv remove pw-e,10.1.1.0/24
+assert_eq "$(elems masq4)" "10.1.0.0/24 10.2.0.0/24" "masq4 after removing the adjacent subnet"
+
+log "bad input: a clear error, nothing changed"
+full=$(in_ns h nft -a list table inet podwire)
+err=$(drv_fails add pw-this-is-too-long,10.5.0.0/24)
+assert_contains "$err" "bridge name 'pw-this-is-too-long' is too long" "error for a long name"
+err=$(drv_fails sync pw-a,10.1.0.0/24 pw-this-is-too-long,10.5.0.0/24)
+assert_contains "$err" "too long" "sync error for a long name"
+err=$(drv_fails add pw-f,10.1.0.128/25)
+assert_contains "$err" "set masq4: overlaps a subnet already there" "error for an overlapping subnet"
+err=$(drv_fails sync pw-a,10.1.0.0/24 pw-f,10.1.0.0/16)
+assert_contains "$err" "subnet 10.1.0.0/24 of pw-a overlaps 10.1.0.0/16 of pw-f" \
+	"sync error for overlapping subnets"
+# Ending at the same address: the kernel would merge these, sync refuses.
+err=$(drv_fails sync pw-a,10.255.255.0/24 pw-f,10.0.0.0/8)
+assert_contains "$err" "overlaps" "sync error for subnets ending together"
+assert_eq "$(in_ns h nft -a list table inet podwire)" "$full" "table after bad input"
+
+log "flush ruleset: exists says 0, add fails clearly, sync restores"
+in_ns h nft flush ruleset
+assert_eq "$(exists)" 0 "table after flush"
+err=$(drv_fails add pw-d,10.4.0.0/24)
+assert_contains "$err" "No such file or directory" "add without the table"
+# Restore someone else's table too, as its owner would.
+echo "$other_before" | sed 's/# handle [0-9]*//' | in_ns h nft -f -
+other_before=$(in_ns h nft -a list table inet other)
+drv sync pw-a,10.1.0.0/24,fd00:1::/64 pw-b,10.2.0.0/24,isolate pw-c,10.3.0.0/16,internal
+assert_eq "$(exists)" 1 "table after restoring sync"
+assert_eq "$(elems bridges)" "pw-a pw-b pw-c" "bridges after restore"
+assert_eq "$(elems masq4)" "10.1.0.0/24 10.2.0.0/24" "masq4 after restore"
+
+log "sync replaces: a VNet left out is gone"
+drv sync pw-b,10.2.0.0/24,isolate
+assert_eq "$(elems bridges)" "pw-b" "bridges after a smaller sync"
+assert_eq "$(elems masq4)" "10.2.0.0/24" "masq4 after a smaller sync"
+assert_eq "$(elems masq6)" "" "masq6 after a smaller sync"
+
+log "remove the table; removing again is fine"
+drv remove-table
+assert_eq "$(exists)" 0 "table after remove"
+drv remove-table
+assert_eq "$(in_ns h nft -a list table inet other)" "$other_before" "the other table"
+log "ok"
