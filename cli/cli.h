@@ -61,3 +61,5 @@ int cli_vnet_main(struct cli_ctx *ctx, int argc, char **argv);
 int cli_group_main(struct cli_ctx *ctx, int argc, char **argv);
 int cli_events_main(struct cli_ctx *ctx, int argc, char **argv);
 int cli_share_main(struct cli_ctx *ctx, int argc, char **argv);
+int cli_dns_main(struct cli_ctx *ctx, int argc, char **argv);
+int cli_stats_main(struct cli_ctx *ctx, int argc, char **argv);

@@ -19,6 +19,8 @@ static const struct cli_command commands[] = {
 	{ "group", cli_group_main, "attach container groups to VNets, detach, list, show" },
 	{ "events", cli_events_main, "follow netd's event stream" },
 	{ "share", cli_share_main, "file shares: create, list, quota, snapshot, restore, remove" },
+	{ "dns", cli_dns_main, "DNS records and shared zones for VNets" },
+	{ "stats", cli_stats_main, "daemon statistics (stats dns)" },
 };
 
 static void usage(FILE *out)

@@ -15,7 +15,7 @@ struct cache_entry {
 	uint16_t qtype, qclass;
 	uint64_t stored_ms;
 	uint64_t expires_ms;
-	size_t size; /* bytes accounted */
+	size_t size;		/* bytes accounted */
 	struct upstream_msg um; /* um.msg points into data */
 	uint8_t qname_len;
 	uint8_t data[]; /* qname, then the message */
@@ -83,8 +83,7 @@ static void entry_remove(struct cache *c, struct cache_entry *e)
 
 static struct cache_entry *find(struct cache *c, const struct cache_key *key, uint32_t hash)
 {
-	for (struct cache_entry *e = c->buckets[hash & (c->bucket_count - 1)]; e;
-	     e = e->hash_next)
+	for (struct cache_entry *e = c->buckets[hash & (c->bucket_count - 1)]; e; e = e->hash_next)
 		if (e->hash == hash && e->set_hash == key->set_hash && e->qtype == key->qtype &&
 		    e->qclass == key->qclass && e->qname_len == key->qname_len &&
 		    memcmp(e->data, key->qname, key->qname_len) == 0)

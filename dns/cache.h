@@ -17,7 +17,7 @@
 /* Defaults: 10,000 answers / 8 MiB keep dnsd well inside its 20 MiB RSS
  * budget while holding a busy host's working set. */
 #define CACHE_ENTRIES_DEFAULT 10000
-#define CACHE_BYTES_DEFAULT (8u * 1024 * 1024)
+#define CACHE_BYTES_DEFAULT   (8u * 1024 * 1024)
 
 struct cache;
 

@@ -24,11 +24,11 @@ struct dns_counters {
 	uint64_t queries;
 	uint64_t queries_udp;
 	uint64_t queries_tcp;
-	uint64_t dropped; /* malformed beyond answering, or responses */
-	uint64_t local; /* answered from the VNet's names and zones */
-	uint64_t forwarded; /* sent to (or joined) an upstream question */
-	uint64_t cached; /* answered from the cache */
-	uint64_t truncated; /* replies with TC set */
+	uint64_t dropped;	 /* malformed beyond answering, or responses */
+	uint64_t local;		 /* answered from the VNet's names and zones */
+	uint64_t forwarded;	 /* sent to (or joined) an upstream question */
+	uint64_t cached;	 /* answered from the cache */
+	uint64_t truncated;	 /* replies with TC set */
 	uint64_t refused_source; /* from outside the VNet's subnets */
 	uint64_t rcodes[DNS_RCODE_MAX];
 };
@@ -74,9 +74,8 @@ size_t server_handle_query(struct dnsd *d, struct listener *l, const struct sock
 			   socklen_t src_len, const uint8_t *msg, size_t len, uint8_t *out,
 			   size_t cap, uint64_t tcp_conn_id);
 /* server.c: the forwarder's done callback. */
-void server_forward_done(void *userdata, const struct cache_key *key,
-			 const struct upstream_msg *um, const struct forward_client *clients,
-			 size_t client_count);
+void server_forward_done(void *userdata, const struct cache_key *key, const struct upstream_msg *um,
+			 const struct forward_client *clients, size_t client_count);
 /* server.c: the upstreams a view forwards to. */
 const struct upstream_set *server_view_upstreams(struct dnsd *d, struct view *v);
 /* server.c: model hooks (views coming and going open/close listeners). */

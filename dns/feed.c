@@ -73,9 +73,9 @@ int feed_parse_vnet(json_t *o, struct vnet_info *ret, struct pw_error *err)
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	r = json_unpack_err(o, err, "vnet", 0, "{s:s, s?o, s?o, s?o, s?o}", "name", &name,
-			    "domain", &domain_json, "subnets", &subnets, "gateways", &gateways,
-			    "dns_servers", &servers);
+	r = json_unpack_err(o, err, "vnet", 0, "{s:s, s?o, s?o, s?o, s?o}", "name", &name, "domain",
+			    &domain_json, "subnets", &subnets, "gateways", &gateways, "dns_servers",
+			    &servers);
 	if (r < 0)
 		return r;
 	r = copy_string(ret->name, sizeof(ret->name), name, "vnet name", err);
@@ -92,14 +92,14 @@ int feed_parse_vnet(json_t *o, struct vnet_info *ret, struct pw_error *err)
 		size_t i;
 		json_t *v;
 		if (!json_is_array(subnets))
-			return pw_error_set(err, -EINVAL, "vnet %s: subnets is not an array",
-					    name);
+			return pw_error_set(err, -EINVAL, "vnet %s: subnets is not an array", name);
 		json_array_foreach(subnets, i, v)
 		{
 			if (ret->subnet_count >= VIEW_SUBNETS_MAX)
 				break;
-			if (!json_is_string(v) || ip_prefix_parse(json_string_value(v), AF_UNSPEC,
-								  &ret->subnets[ret->subnet_count]) < 0)
+			if (!json_is_string(v) ||
+			    ip_prefix_parse(json_string_value(v), AF_UNSPEC,
+					    &ret->subnets[ret->subnet_count]) < 0)
 				return pw_error_set(err, -EINVAL, "vnet %s: bad subnet", name);
 			ret->subnet_count++;
 		}
@@ -108,8 +108,8 @@ int feed_parse_vnet(json_t *o, struct vnet_info *ret, struct pw_error *err)
 			     "gateways", err);
 	if (r < 0)
 		return r;
-	return parse_addr_array(servers, ret->upstreams, VIEW_UPSTREAMS_MAX,
-				&ret->upstream_count, "dns_servers", err);
+	return parse_addr_array(servers, ret->upstreams, VIEW_UPSTREAMS_MAX, &ret->upstream_count,
+				"dns_servers", err);
 }
 
 int feed_parse_group(json_t *o, struct group_info *ret, struct pw_error *err)
@@ -145,8 +145,8 @@ int feed_parse_group(json_t *o, struct group_info *ret, struct pw_error *err)
 		if (!json_is_array(attachments))
 			return pw_error_set(err, -EINVAL, "group %s: attachments is not an array",
 					    id);
-		ret->attachments = xcalloc(json_array_size(attachments) + 1,
-					   sizeof(*ret->attachments));
+		ret->attachments =
+		    xcalloc(json_array_size(attachments) + 1, sizeof(*ret->attachments));
 		json_array_foreach(attachments, i, v)
 		{
 			struct attachment_info *a = &ret->attachments[ret->attachment_count];
@@ -301,8 +301,8 @@ int feed_apply_event(struct model *m, json_t *event, struct pw_error *err)
 {
 	const char *name;
 	json_t *data;
-	int r = json_unpack_err(event, err, "event", 0, "{s:s, s:o}", "event", &name, "data",
-				&data);
+	int r =
+	    json_unpack_err(event, err, "event", 0, "{s:s, s:o}", "event", &name, "data", &data);
 	if (r < 0)
 		return r;
 	if (streq(name, "vnet.created") || streq(name, "vnet.updated")) {
@@ -365,8 +365,7 @@ static int feed_handle_line(struct feed *f, const char *line, size_t len)
 	json_auto_t *msg = NULL;
 	struct pw_error err = {0};
 	if (json_parse_line(line, len, &msg, &err) < 0)
-		return log_warn_errno(-EBADMSG, "netd sent a bad line: %s",
-				      pw_error_message(&err));
+		return log_warn_errno(-EBADMSG, "netd sent a bad line: %s", pw_error_message(&err));
 	if (!f->subscribed) {
 		json_t *result = json_object_get(msg, "result");
 		if (!result) {

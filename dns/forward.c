@@ -73,8 +73,7 @@ static uint32_t pending_hash(const struct cache_key *key)
 			     key->set_hash ^ ((uint32_t)key->qtype << 16 | key->qclass));
 }
 
-static struct pending *pending_find(struct forwarder *f, const struct cache_key *key,
-				    uint32_t hash)
+static struct pending *pending_find(struct forwarder *f, const struct cache_key *key, uint32_t hash)
 {
 	for (struct pending *p = f->buckets[hash & (f->bucket_count - 1)]; p; p = p->hash_next)
 		if (p->hash == hash && p->key.set_hash == key->set_hash &&
@@ -197,8 +196,8 @@ static int pending_send(struct forwarder *f, struct pending *p)
 		}
 		if (connect(fd, (struct sockaddr *)&ss, ss_len) < 0) {
 			char buf[INET6_ADDRSTRLEN];
-			log_debug("upstream connect failed upstream=%s: %s", ip_addr_format(up, buf),
-				  strerror(errno));
+			log_debug("upstream connect failed upstream=%s: %s",
+				  ip_addr_format(up, buf), strerror(errno));
 			close(fd);
 			continue;
 		}
@@ -281,8 +280,8 @@ static void on_sweep(struct event_loop *loop, void *userdata)
 	}
 }
 
-int forwarder_new(struct event_loop *loop, unsigned timeout_ms, forward_done_cb cb,
-		  void *userdata, struct forwarder **ret)
+int forwarder_new(struct event_loop *loop, unsigned timeout_ms, forward_done_cb cb, void *userdata,
+		  struct forwarder **ret)
 {
 	struct forwarder *f = xcalloc(1, sizeof(*f));
 	f->loop = loop;
@@ -293,8 +292,8 @@ int forwarder_new(struct event_loop *loop, unsigned timeout_ms, forward_done_cb 
 	f->buckets = xcalloc(f->bucket_count, sizeof(*f->buckets));
 	if (getrandom(&f->rng, sizeof(f->rng), 0) != sizeof(f->rng) || f->rng == 0)
 		f->rng = now_us() | 1;
-	int r = event_loop_add_timer(loop, FORWARD_SWEEP_MS, FORWARD_SWEEP_MS, on_sweep, f,
-				     &f->sweep);
+	int r =
+	    event_loop_add_timer(loop, FORWARD_SWEEP_MS, FORWARD_SWEEP_MS, on_sweep, f, &f->sweep);
 	if (r < 0) {
 		free(f->buckets);
 		free(f);
@@ -324,11 +323,11 @@ int forwarder_submit(struct forwarder *f, const struct upstream_set *set,
 	if (set->count == 0)
 		return -ENOENT;
 	struct cache_key key = {
-		.set_hash = set->hash,
-		.qtype = client->q.qtype,
-		.qclass = client->q.qclass,
-		.qname_len = client->q.qname_len,
-		.qname = client->q.qname,
+	    .set_hash = set->hash,
+	    .qtype = client->q.qtype,
+	    .qclass = client->q.qclass,
+	    .qname_len = client->q.qname_len,
+	    .qname = client->q.qname,
 	};
 	uint32_t hash = pending_hash(&key);
 	struct pending *p = pending_find(f, &key, hash);

@@ -54,7 +54,7 @@ typedef void (*forward_done_cb)(void *userdata, const struct cache_key *key,
 
 struct forward_stats {
 	uint64_t queries; /* questions sent upstream (after de-dup) */
-	uint64_t joined; /* clients that joined a question in flight */
+	uint64_t joined;  /* clients that joined a question in flight */
 	uint64_t attempts;
 	uint64_t timeouts;
 	uint64_t failures; /* questions no upstream answered */
@@ -67,8 +67,8 @@ struct forward_stats {
 
 struct forwarder;
 
-int forwarder_new(struct event_loop *loop, unsigned timeout_ms, forward_done_cb cb,
-		  void *userdata, struct forwarder **ret);
+int forwarder_new(struct event_loop *loop, unsigned timeout_ms, forward_done_cb cb, void *userdata,
+		  struct forwarder **ret);
 /* Pending questions are dropped without callbacks. */
 void forwarder_free(struct forwarder *f);
 /* Starts or joins the question of client->q. -ENOENT if the set is empty,

@@ -53,28 +53,38 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_RUN_DIR = 256, OPT_STATE_DIR, OPT_RESOLV, OPT_PORT, OPT_TIMEOUT, OPT_CACHE,
-	       OPT_ADMIN, OPT_LOG, OPT_VERSION };
+	enum {
+		OPT_RUN_DIR = 256,
+		OPT_STATE_DIR,
+		OPT_RESOLV,
+		OPT_PORT,
+		OPT_TIMEOUT,
+		OPT_CACHE,
+		OPT_ADMIN,
+		OPT_LOG,
+		OPT_VERSION
+	};
 	static const struct option options[] = {
-		{"run-dir", required_argument, NULL, OPT_RUN_DIR},
-		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
-		{"resolv-conf", required_argument, NULL, OPT_RESOLV},
-		{"port", required_argument, NULL, OPT_PORT},
-		{"upstream-timeout", required_argument, NULL, OPT_TIMEOUT},
-		{"cache-size", required_argument, NULL, OPT_CACHE},
-		{"admin-group", required_argument, NULL, OPT_ADMIN},
-		{"log-level", required_argument, NULL, OPT_LOG},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{},
+	    {"run-dir", required_argument, NULL, OPT_RUN_DIR},
+	    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+	    {"resolv-conf", required_argument, NULL, OPT_RESOLV},
+	    {"port", required_argument, NULL, OPT_PORT},
+	    {"upstream-timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"cache-size", required_argument, NULL, OPT_CACHE},
+	    {"admin-group", required_argument, NULL, OPT_ADMIN},
+	    {"log-level", required_argument, NULL, OPT_LOG},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {},
 	};
 	struct dnsd d = {
-		.opts = {
-			.run_dir = "/run/podwire",
-			.resolv_conf = "/etc/resolv.conf",
-			.port = 53,
-			.upstream_timeout_ms = FORWARD_TIMEOUT_MS_DEFAULT,
-			.cache_entries = CACHE_ENTRIES_DEFAULT,
+	    .opts =
+		{
+		    .run_dir = "/run/podwire",
+		    .resolv_conf = "/etc/resolv.conf",
+		    .port = 53,
+		    .upstream_timeout_ms = FORWARD_TIMEOUT_MS_DEFAULT,
+		    .cache_entries = CACHE_ENTRIES_DEFAULT,
 		},
 	};
 	unsigned long v;

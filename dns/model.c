@@ -191,8 +191,8 @@ static void group_apply_view(struct model *m, struct group_entry *g, struct view
 
 	/* PTR target: the host name if set, else the id. */
 	uint8_t target[DNS_WIRE_NAME_MAX];
-	int target_len = name_under(gi->hostname[0] ? gi->hostname : gi->id, &v->domain_scope,
-				    target);
+	int target_len =
+	    name_under(gi->hostname[0] ? gi->hostname : gi->id, &v->domain_scope, target);
 
 	for (size_t a = 0; a < gi->attachment_count; a++) {
 		const struct attachment_info *at = &gi->attachments[a];

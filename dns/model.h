@@ -109,11 +109,11 @@ struct model_hooks {
 
 struct model {
 	struct zone_table table;
-	struct strmap views; /* name -> struct view */
-	struct strmap groups; /* id -> struct group_entry */
-	struct strmap zones; /* name -> struct admin_zone */
+	struct strmap views;   /* name -> struct view */
+	struct strmap groups;  /* id -> struct group_entry */
+	struct strmap zones;   /* name -> struct admin_zone */
 	struct strmap records; /* key -> struct record_entry */
-	struct strmap apexes; /* apex key -> struct dns_scope chain (resolve.h) */
+	struct strmap apexes;  /* apex key -> struct dns_scope chain (resolve.h) */
 	struct model_hooks hooks;
 	uint64_t generation; /* bumped on every change (stats, tests) */
 };

@@ -13,9 +13,9 @@ static const struct {
 	const char *name;
 	uint16_t type;
 } types[] = {
-	{"A", DNS_TYPE_A},     {"AAAA", DNS_TYPE_AAAA}, {"CNAME", DNS_TYPE_CNAME},
-	{"TXT", DNS_TYPE_TXT}, {"SRV", DNS_TYPE_SRV},   {"MX", DNS_TYPE_MX},
-	{"PTR", DNS_TYPE_PTR},
+    {"A", DNS_TYPE_A},	   {"AAAA", DNS_TYPE_AAAA}, {"CNAME", DNS_TYPE_CNAME},
+    {"TXT", DNS_TYPE_TXT}, {"SRV", DNS_TYPE_SRV},   {"MX", DNS_TYPE_MX},
+    {"PTR", DNS_TYPE_PTR},
 };
 
 uint16_t dns_type_from_text(const char *text)

@@ -37,7 +37,8 @@ struct dns_scope *resolve_find_scope(const struct resolve_view *view, const uint
 		if (memcmp(name + start, s->apex, s->apex_len) != 0 ||
 		    !is_label_boundary(name, name_len, start))
 			continue;
-		if (s->kind == DNS_SCOPE_REVERSE && !dns_reverse_in_prefix(name, name_len, &s->prefix))
+		if (s->kind == DNS_SCOPE_REVERSE &&
+		    !dns_reverse_in_prefix(name, name_len, &s->prefix))
 			continue;
 		best = s;
 	}

@@ -28,7 +28,7 @@ void resolve_apex_key(const uint8_t *name, size_t len, char *key);
 
 enum resolve_result {
 	RESOLVE_ANSWERED, /* the reply is in the builder (not finished) */
-	RESOLVE_FORWARD, /* not ours: forward upstream */
+	RESOLVE_FORWARD,  /* not ours: forward upstream */
 };
 
 /* CNAME chains longer than this are cut (RFC 1034 suggests loop

@@ -18,7 +18,7 @@
 
 /* RFC 7766 6.2.3 suggests seconds, not minutes, for an idle server side. */
 #define TCP_IDLE_TIMEOUT_MS 10000
-#define TCP_SWEEP_MS 1000
+#define TCP_SWEEP_MS	    1000
 /* Connections at once across all listeners: DNS over TCP is the fallback
  * for truncated answers, a handful at a time. */
 #define TCP_CONNS_MAX 256
@@ -131,9 +131,9 @@ static void conn_process(struct dnsd *d, struct tcp_conn *c)
 		if (c->in_len - pos - 2 < msg_len)
 			break;
 		d->counters.queries_tcp++;
-		size_t n = server_handle_query(d, c->listener, (struct sockaddr *)&c->addr,
-					       c->addr_len, c->in + pos + 2, msg_len, reply,
-					       sizeof(reply), c->id);
+		size_t n =
+		    server_handle_query(d, c->listener, (struct sockaddr *)&c->addr, c->addr_len,
+					c->in + pos + 2, msg_len, reply, sizeof(reply), c->id);
 		if (n > 0)
 			conn_queue(c, reply, n);
 		pos += 2 + msg_len;
@@ -158,8 +158,8 @@ static void on_conn_event(struct event_loop *loop, int fd, uint32_t events, void
 				c->in_cap = want;
 				c->in = xrealloc(c->in, c->in_cap);
 			}
-			ssize_t n = recv(fd, c->in + c->in_len, c->in_cap - c->in_len,
-					 MSG_DONTWAIT);
+			ssize_t n =
+			    recv(fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
 			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 				conn_free(d, c);
 				return;
@@ -192,8 +192,8 @@ void server_tcp_accept(struct event_loop *loop, int fd, uint32_t events, void *u
 	for (;;) {
 		struct sockaddr_storage addr;
 		socklen_t addr_len = sizeof(addr);
-		int cfd = accept4(fd, (struct sockaddr *)&addr, &addr_len,
-				  SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int cfd =
+		    accept4(fd, (struct sockaddr *)&addr, &addr_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				log_debug("accept failed: %s", strerror(errno));

@@ -63,9 +63,9 @@ void server_udp_readable(struct event_loop *loop, int fd, uint32_t events, void 
 			size_t len = in_msgs[i].msg_len;
 			if (h->msg_flags & MSG_TRUNC)
 				len = 0; /* dropped by the parser as too short */
-			size_t out_len = server_handle_query(d, l, (struct sockaddr *)&addrs[i],
-							     h->msg_namelen, in_bufs[i], len,
-							     out_bufs[replies], DNS_EDNS_UDP_MAX, 0);
+			size_t out_len = server_handle_query(
+			    d, l, (struct sockaddr *)&addrs[i], h->msg_namelen, in_bufs[i], len,
+			    out_bufs[replies], DNS_EDNS_UDP_MAX, 0);
 			if (out_len == 0)
 				continue;
 			out_iov[replies].iov_base = out_bufs[replies];
@@ -79,8 +79,8 @@ void server_udp_readable(struct event_loop *loop, int fd, uint32_t events, void 
 		}
 		int sent = 0;
 		while (sent < replies) {
-			int r = sendmmsg(fd, out_msgs + sent, (unsigned)(replies - sent),
-					 MSG_DONTWAIT);
+			int r =
+			    sendmmsg(fd, out_msgs + sent, (unsigned)(replies - sent), MSG_DONTWAIT);
 			if (r < 0) {
 				if (errno == EINTR)
 					continue;

@@ -82,8 +82,8 @@ size_t server_handle_query(struct dnsd *d, struct listener *l, const struct sock
 	}
 	/* Only the Internet class; no zone transfers (nothing to transfer
 	 * and the data is per-VNet). */
-	if ((q.qclass != DNS_CLASS_IN && q.qclass != DNS_CLASS_ANY) ||
-	    q.qtype == DNS_TYPE_AXFR || q.qtype == DNS_TYPE_IXFR)
+	if ((q.qclass != DNS_CLASS_IN && q.qclass != DNS_CLASS_ANY) || q.qtype == DNS_TYPE_AXFR ||
+	    q.qtype == DNS_TYPE_IXFR)
 		return error_reply(d, &q, DNS_RCODE_REFUSED, out, cap);
 
 	size_t limit = tcp_conn_id ? cap : MIN(cap, dns_query_udp_limit(&q));
@@ -102,11 +102,11 @@ size_t server_handle_query(struct dnsd *d, struct listener *l, const struct sock
 
 	const struct upstream_set *set = server_view_upstreams(d, v);
 	struct cache_key key = {
-		.set_hash = set->hash,
-		.qtype = q.qtype,
-		.qclass = q.qclass,
-		.qname_len = q.qname_len,
-		.qname = q.qname,
+	    .set_hash = set->hash,
+	    .qtype = q.qtype,
+	    .qclass = q.qclass,
+	    .qname_len = q.qname_len,
+	    .qname = q.qname,
 	};
 	uint32_t elapsed;
 	const struct upstream_msg *um = cache_lookup(d->cache, &key, now_ms(), &elapsed);
@@ -118,10 +118,10 @@ size_t server_handle_query(struct dnsd *d, struct listener *l, const struct sock
 	}
 
 	struct forward_client client = {
-		.q = q,
-		.listener_id = l->id,
-		.tcp_conn_id = tcp_conn_id,
-		.addr_len = src_len,
+	    .q = q,
+	    .listener_id = l->id,
+	    .tcp_conn_id = tcp_conn_id,
+	    .addr_len = src_len,
 	};
 	memcpy(&client.addr, src, MIN((size_t)src_len, sizeof(client.addr)));
 	r = forwarder_submit(d->fwd, set, &client);
@@ -134,9 +134,8 @@ size_t server_handle_query(struct dnsd *d, struct listener *l, const struct sock
 	return 0;
 }
 
-void server_forward_done(void *userdata, const struct cache_key *key,
-			 const struct upstream_msg *um, const struct forward_client *clients,
-			 size_t client_count)
+void server_forward_done(void *userdata, const struct cache_key *key, const struct upstream_msg *um,
+			 const struct forward_client *clients, size_t client_count)
 {
 	struct dnsd *d = userdata;
 	static uint8_t out[DNS_TCP_MSG_MAX];
@@ -202,7 +201,7 @@ static void on_view_removed(struct model *m, struct view *v, void *userdata)
 }
 
 const struct model_hooks server_model_hooks = {
-	.view_added = on_view_added,
-	.view_changed = on_view_changed,
-	.view_removed = on_view_removed,
+    .view_added = on_view_added,
+    .view_changed = on_view_changed,
+    .view_removed = on_view_removed,
 };

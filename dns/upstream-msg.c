@@ -77,7 +77,7 @@ int upstream_msg_canonicalize(const uint8_t *reply, size_t len, uint16_t id, con
 				if (rr.type == DNS_TYPE_SOA && rr.rdlen >= 22) {
 					/* RFC 2308 5: min(SOA TTL, SOA MINIMUM) */
 					uint32_t minimum =
-						dns_get32(reply + rr.rdata_offset + rr.rdlen - 4);
+					    dns_get32(reply + rr.rdata_offset + rr.rdlen - 4);
 					uint32_t neg = ttl < minimum ? ttl : minimum;
 					if (neg < soa_ttl)
 						soa_ttl = neg;
@@ -138,8 +138,8 @@ size_t upstream_msg_render(const struct upstream_msg *um, uint32_t elapsed,
 	size_t opt = q->has_edns ? 11 : 0;
 	size_t question_end = DNS_HEADER_SIZE + q->qname_len + 4;
 	uint16_t up_flags = dns_get16(um->msg + 2);
-	uint16_t flags = DNS_FLAG_QR | DNS_FLAG_RA | (q->flags & DNS_FLAG_RD) |
-			 (up_flags & (DNS_FLAG_TC | 0xf));
+	uint16_t flags =
+	    DNS_FLAG_QR | DNS_FLAG_RA | (q->flags & DNS_FLAG_RD) | (up_flags & (DNS_FLAG_TC | 0xf));
 	size_t len;
 
 	if (um->len + opt <= cap) {

@@ -16,7 +16,7 @@
 #define UPSTREAM_MSG_RRS_MAX 64
 /* Cache TTL caps: one day for answers (as unbound's cache-max-ttl), three
  * hours for negative answers (RFC 2308 section 5 suggests 1-3 hours). */
-#define UPSTREAM_TTL_MAX 86400
+#define UPSTREAM_TTL_MAX	  86400
 #define UPSTREAM_NEGATIVE_TTL_MAX 10800
 
 struct upstream_msg {

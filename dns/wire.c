@@ -16,7 +16,7 @@ int dns_name_read(const uint8_t *msg, size_t len, size_t *offset, uint8_t *out, 
 {
 	size_t pos = *offset;
 	size_t out_len = 0;
-	size_t end = 0; /* where the name ends in place; 0 until the first pointer */
+	size_t end = 0;	    /* where the name ends in place; 0 until the first pointer */
 	size_t limit = pos; /* a pointer must point before this */
 
 	for (;;) {
@@ -208,8 +208,7 @@ int dns_query_suffix_offset(const struct dns_query *q, const uint8_t *suffix, si
 
 /* --- builder --- */
 
-static void builder_remember(struct dns_builder *b, const uint8_t *name, size_t len,
-			     size_t offset)
+static void builder_remember(struct dns_builder *b, const uint8_t *name, size_t len, size_t offset)
 {
 	/* Remember each suffix written literally at offset (label by label). */
 	if (b->name_store_used >= DNS_COMPRESS_ENTRIES || offset > 0x3fff)

@@ -59,16 +59,16 @@ enum {
 };
 
 /* Header flag bits (host order, as in the second 16-bit word). */
-#define DNS_FLAG_QR 0x8000
-#define DNS_FLAG_AA 0x0400
-#define DNS_FLAG_TC 0x0200
-#define DNS_FLAG_RD 0x0100
-#define DNS_FLAG_RA 0x0080
-#define DNS_FLAG_AD 0x0020
-#define DNS_FLAG_CD 0x0010
+#define DNS_FLAG_QR	  0x8000
+#define DNS_FLAG_AA	  0x0400
+#define DNS_FLAG_TC	  0x0200
+#define DNS_FLAG_RD	  0x0100
+#define DNS_FLAG_RA	  0x0080
+#define DNS_FLAG_AD	  0x0020
+#define DNS_FLAG_CD	  0x0010
 #define DNS_OPCODE(flags) (((flags) >> 11) & 0xf)
-#define DNS_RCODE(flags) ((flags) & 0xf)
-#define DNS_OPCODE_QUERY 0
+#define DNS_RCODE(flags)  ((flags)&0xf)
+#define DNS_OPCODE_QUERY  0
 
 /* EDNS OPT TTL field: DO bit. */
 #define DNS_EDNS_DO 0x8000
@@ -141,8 +141,8 @@ struct dns_query {
 enum dns_parse_result {
 	DNS_PARSE_OK = 0,
 	DNS_PARSE_DROP = -1, /* too short to answer, or a response (QR set) */
-	/* otherwise a positive DNS rcode to answer with (FORMERR, NOTIMP,
-	 * BADVERS); q->id, q->flags and, if has_question, the question are set */
+			     /* otherwise a positive DNS rcode to answer with (FORMERR, NOTIMP,
+			      * BADVERS); q->id, q->flags and, if has_question, the question are set */
 };
 int dns_query_parse(const uint8_t *msg, size_t len, struct dns_query *q);
 

@@ -124,8 +124,8 @@ static bool name_in_scope(const struct dns_scope *scope, const uint8_t *name, si
 }
 
 /* Finds or creates the node, creating its ancestors up to the apex. */
-static struct dns_node *node_get(struct zone_table *t, struct dns_scope *scope,
-				 const uint8_t *name, size_t len)
+static struct dns_node *node_get(struct zone_table *t, struct dns_scope *scope, const uint8_t *name,
+				 size_t len)
 {
 	uint32_t hash = zone_hash(scope, name, len);
 	struct dns_node *n = zone_find(t, scope, name, len, hash);
@@ -185,9 +185,8 @@ static void node_prune(struct zone_table *t, struct dns_node *n)
 	}
 }
 
-int zone_add_rr(struct zone_table *t, struct dns_scope *scope, const uint8_t *name,
-		size_t name_len, uint16_t type, uint32_t ttl, const void *rdata, uint16_t rdlen,
-		const void *tag)
+int zone_add_rr(struct zone_table *t, struct dns_scope *scope, const uint8_t *name, size_t name_len,
+		uint16_t type, uint32_t ttl, const void *rdata, uint16_t rdlen, const void *tag)
 {
 	if (!name_in_scope(scope, name, name_len))
 		return -EINVAL;

@@ -23,9 +23,9 @@
 #include "wire.h"
 
 enum dns_scope_kind {
-	DNS_SCOPE_DOMAIN, /* a VNet's domain */
+	DNS_SCOPE_DOMAIN,  /* a VNet's domain */
 	DNS_SCOPE_REVERSE, /* a VNet subnet's reverse zone */
-	DNS_SCOPE_ZONE, /* an admin zone, linked to VNets */
+	DNS_SCOPE_ZONE,	   /* an admin zone, linked to VNets */
 };
 
 struct dns_node;
@@ -41,9 +41,9 @@ struct dns_scope {
 	uint8_t soa_mname_len, soa_rname_len;
 	uint8_t soa_mname[DNS_WIRE_NAME_MAX];
 	uint8_t soa_rname[DNS_WIRE_NAME_MAX];
-	uint32_t serial; /* bumped on every change */
+	uint32_t serial;	     /* bumped on every change */
 	struct dns_scope *apex_next; /* other scopes with the same apex (model.c) */
-	struct dns_node *nodes; /* all nodes of this scope */
+	struct dns_node *nodes;	     /* all nodes of this scope */
 	size_t node_count;
 };
 
@@ -96,9 +96,8 @@ void zone_scope_clear(struct zone_table *t, struct dns_scope *scope);
 /* Adds an RR at name (lower-case wire, at or under the scope's apex).
  * -EINVAL if the name is outside the scope. An identical RR with the same
  * tag is not added twice. */
-int zone_add_rr(struct zone_table *t, struct dns_scope *scope, const uint8_t *name,
-		size_t name_len, uint16_t type, uint32_t ttl, const void *rdata, uint16_t rdlen,
-		const void *tag);
+int zone_add_rr(struct zone_table *t, struct dns_scope *scope, const uint8_t *name, size_t name_len,
+		uint16_t type, uint32_t ttl, const void *rdata, uint16_t rdlen, const void *tag);
 /* Removes the RRs at name with this tag (and, if type is not 0, this
  * type). Returns the number removed. */
 int zone_remove_tag(struct zone_table *t, struct dns_scope *scope, const uint8_t *name,

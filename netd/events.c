@@ -1,5 +1,6 @@
 /* Object -> JSON and event broadcast (see events.h). No state of its own;
  * sequence numbers are the RPC server's. */
+#include "dns-records.h"
 #include "events.h"
 #include "log.h"
 
@@ -63,11 +64,11 @@ json_t *events_snapshot(const struct netd *netd)
 	sorted = group_table_sorted(&netd->groups, &count);
 	for (size_t i = 0; i < count; i++)
 		json_array_append_new(groups, events_group_json(sorted[i]));
-	/* Zones and records belong to the DNS part of netd; until it exists
-	 * there are none, and the snapshot says so. */
-	return json_pack("{s:I, s:o, s:o, s:[], s:[]}", "seq",
+	/* Zones and records: netd/dns-records.c */
+	return json_pack("{s:I, s:o, s:o, s:o, s:o}", "seq",
 			 (json_int_t)(netd->server ? rpc_server_next_seq(netd->server) : 0),
-			 "vnets", vnets, "groups", groups, "zones", "records");
+			 "vnets", vnets, "groups", groups, "zones", dns_zones_json_all(),
+			 "records", dns_records_json_all());
 }
 
 static void broadcast(struct netd *netd, const char *event, json_t *data)

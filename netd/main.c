@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "dns-records.h"
 #include "netd.h"
 #include "netlink.h"
 #include "reconcile.h"
@@ -108,6 +109,7 @@ static void netd_done(struct netd *netd)
 		vnet_free(netd->vnets[i]);
 	netd->vnet_count = 0;
 	store_close(&netd->store);
+	dns_records_done();
 	if (netd->nft)
 		nft_ctx_free(netd->nft);
 	if (netd->nl)
@@ -176,6 +178,12 @@ static int run(const struct options *opts)
 	r = reconcile_run(&netd, &err);
 	if (r < 0) {
 		log_error("reconcile failed error=\"%s\"", pw_error_message(&err));
+		goto out;
+	}
+	/* DNS records and zones (netd/dns-records.c) */
+	r = dns_records_init(opts->state_dir, &err);
+	if (r < 0) {
+		log_error("cannot open dns state error=\"%s\"", pw_error_message(&err));
 		goto out;
 	}
 	r = rpc_server_new(netd.loop, socket_path, netd_rpc_methods, netd_rpc_method_count,

@@ -107,7 +107,9 @@ int link_delete(struct nl_sock *sock, const char *name)
 		return -ENOMEM;
 	rtnl_link_set_name(link, name);
 	r = netlink_errno(rtnl_link_delete(sock, link));
-	return r == -ENODEV || r == -ENOENT ? 0 : r;
+	if (r == -ENODEV || r == -ENOENT)
+		return 0;
+	return r < 0 ? r : 1;
 }
 
 int link_set(struct nl_sock *sock, int ifindex, unsigned flags, unsigned mtu)

@@ -37,7 +37,7 @@ int netlink_errno(int nl_error);
 
 /* The link named name: -ENODEV if there is none. */
 int link_get(struct nl_sock *sock, const char *name, struct rtnl_link **ret_link);
-/* Deletes the link; a missing link is success. */
+/* Deletes the link: 1 if deleted, 0 if there was none. */
 int link_delete(struct nl_sock *sock, const char *name);
 /* Sets flags (IFF_UP...) and, if mtu > 0, the MTU of an existing link. */
 int link_set(struct nl_sock *sock, int ifindex, unsigned flags, unsigned mtu);

@@ -1,18 +1,35 @@
-/* netd's nftables table `inet podwire`, built with libnftnl and sent with
- * libmnl. This file owns the table and nothing else: every message names
- * table `podwire` in family inet.
+/* netd's nftables tables `inet podwire` and `bridge podwire`, built with
+ * libnftnl and sent with libmnl. This file owns those two tables and
+ * nothing else: every message names table `podwire` in family inet or
+ * bridge.
  *
  * Layout (see docs/netd.md "nftables layout"):
+ * inet podwire
  *   set bridges   ifname           every VNet bridge
  *   set allowed   ifname . ifname  (in, out) bridge pairs that may forward:
  *                                  pw-x . pw-x for a VNet that is not
- *                                  isolate; peering will add pw-a . pw-b
+ *                                  isolate; pw-a . pw-b both ways for peers
  *   set internal  ifname           bridges of internal VNets
  *   set masq4     ipv4_addr, interval  subnets of non-internal VNets
  *   set masq6     ipv6_addr, interval
- *   chain forward      filter hook forward, priority 0, policy accept
- *   chain postrouting  nat hook postrouting, priority 100, policy accept
- * The rules are static; a VNet only changes elements.
+ *   set subnets4/6  interval       every VNet subnet (hairpin masquerade)
+ *   set dropped   ifname, counter  every bridge: what isolation dropped
+ *   map ports4    inet_proto . inet_service : ipv4_addr . inet_service
+ *   map ports4a   ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service
+ *   map ports6, ports6a            the same for IPv6
+ *   chain forward      filter hook forward, priority 0
+ *   chain postrouting  nat hook postrouting, priority 100
+ *   chain prerouting   nat hook prerouting, priority -100 (published ports)
+ *   chain output       nat hook output, priority -100 (published ports, from the host)
+ * bridge podwire
+ *   set tx, rx, spoofed  ifname, counter  every group's host veth
+ *   set macs      ifname . ether_addr
+ *   set addrs4    ifname . ether_addr . ipv4_addr  what a group may send from
+ *   set addrs6    ifname . ether_addr . ipv6_addr
+ *   chain prerouting   filter hook prerouting, priority -200: anti-spoofing
+ *   chain postrouting  filter hook postrouting, priority -200: rx counters
+ * All base chains have policy accept. The rules are static; a VNet, a
+ * peering or a group only changes elements.
  *
  * Invariants: every change is one batch (nftnl_batch_begin ... end) that
  * the kernel applies entirely or not at all; the reply of every message is
@@ -29,6 +46,7 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_nat.h>
 #include <net/if.h>
 #include <poll.h>
 #include <stdint.h>
@@ -52,7 +70,6 @@
 #include "xalloc.h"
 
 #define NFT_TABLE_NAME "podwire"
-#define NFT_FAMILY     NFPROTO_INET
 /* Every rule and set carries a comment starting with the owner, so that
  * `nft list ruleset` says who made it and cleanup can find it by owner. */
 #define NFT_OWNER "podwire"
@@ -60,10 +77,15 @@
 /* nftables' own data type ids (nftables src/datatype.h), stored as the key
  * type so that `nft list` prints the sets' types; a concatenation is the
  * types shifted by NFT_TYPE_BITS each. */
-#define NFT_TYPE_IPADDR	 7
-#define NFT_TYPE_IP6ADDR 8
-#define NFT_TYPE_IFNAME	 41
-#define NFT_TYPE_BITS	 6
+#define NFT_TYPE_IPADDR	      7
+#define NFT_TYPE_IP6ADDR      8
+#define NFT_TYPE_ETHERADDR    9
+#define NFT_TYPE_INET_PROTO   12
+#define NFT_TYPE_INET_SERVICE 13
+#define NFT_TYPE_IFNAME	      41
+#define NFT_TYPE_BITS	      6
+#define NFT_CONCAT2(a, b)     (((a) << NFT_TYPE_BITS) | (b))
+#define NFT_CONCAT3(a, b, c)  ((((a) << NFT_TYPE_BITS | (b)) << NFT_TYPE_BITS) | (c))
 /* nftables' byte order ids for NFTNL_UDATA_SET_KEYBYTEORDER. */
 #define NFT_BYTEORDER_HOST	 1
 #define NFT_BYTEORDER_BIG_ENDIAN 2
@@ -80,11 +102,27 @@
  * when it returns; the timeout only guards against a reply that never
  * comes. */
 #define NFT_REPLY_TIMEOUT_MS 5000
-/* Base chain priorities as nft names them: "filter" and "srcnat". */
-#define NFT_PRIORITY_FILTER 0
-#define NFT_PRIORITY_SRCNAT 100
-/* Two ifnames. */
-#define NFT_KEY_MAX (2 * IFNAMSIZ)
+/* Base chain priorities as nft names them: "filter", "srcnat", "dstnat"
+ * and the bridge family's "filter". */
+#define NFT_PRIORITY_FILTER	   0
+#define NFT_PRIORITY_SRCNAT	   100
+#define NFT_PRIORITY_DSTNAT	   -100
+#define NFT_PRIORITY_BRIDGE_FILTER -200
+/* The longest key: ifname . ether_addr (padded to 8) . ipv6_addr; the
+ * longest map value: ipv6_addr . inet_service (padded to 4). */
+#define NFT_KEY_MAX  (IFNAMSIZ + 8 + 16)
+#define NFT_DATA_MAX (16 + 4)
+/* A field of a concatenation takes whole 32-bit registers. */
+#define NFT_FIELD_LEN(len) (((len) + 3) / 4 * 4)
+#define NFT_MAC_LEN	   6
+#define NFT_ADDRTYPE_LOCAL 2 /* RTN_LOCAL, what `fib daddr type local` compares */
+/* From linux/netfilter_bridge.h and linux/if_ether.h, which clash with
+ * net/if.h. */
+#define NFT_BR_PRE_ROUTING  0
+#define NFT_BR_POST_ROUTING 4
+#define NFT_ETH_P_IP	    0x0800
+#define NFT_ETH_P_ARP	    0x0806
+#define NFT_ETH_P_IPV6	    0x86dd
 
 struct nft_ctx {
 	struct mnl_socket *nl;
@@ -92,36 +130,128 @@ struct nft_ctx {
 	uint32_t seq;
 };
 
+/* The two tables, by family; a batch may change both. */
+enum nft_table_index {
+	NFT_TABLE_INET,
+	NFT_TABLE_BRIDGE,
+	NFT_TABLE_COUNT,
+};
+
+static const uint32_t nft_table_families[NFT_TABLE_COUNT] = {
+    [NFT_TABLE_INET] = NFPROTO_INET,
+    [NFT_TABLE_BRIDGE] = NFPROTO_BRIDGE,
+};
+
+static const char *nft_family_name(uint32_t family)
+{
+	return family == NFPROTO_BRIDGE ? "bridge" : "inet";
+}
+
 enum nft_set_index {
+	/* inet podwire: VNets */
 	NFT_SET_BRIDGES,
 	NFT_SET_ALLOWED,
 	NFT_SET_INTERNAL,
 	NFT_SET_MASQ4,
 	NFT_SET_MASQ6,
+	NFT_SET_SUBNETS4,
+	NFT_SET_SUBNETS6,
+	NFT_SET_DROPPED,
+	/* inet podwire: published ports */
+	NFT_SET_PORTS4,
+	NFT_SET_PORTS4A,
+	NFT_SET_PORTS6,
+	NFT_SET_PORTS6A,
+	/* bridge podwire: groups */
+	NFT_SET_TX,
+	NFT_SET_RX,
+	NFT_SET_SPOOFED,
+	NFT_SET_MACS,
+	NFT_SET_ADDRS4,
+	NFT_SET_ADDRS6,
 	NFT_SET_COUNT,
 };
 
 static const struct nft_set_def {
 	const char *name;
+	enum nft_table_index table;
 	uint32_t key_type;
 	uint32_t key_len;
 	uint32_t flags;
 	uint32_t byteorder;
+	uint32_t data_type; /* maps only */
+	uint32_t data_len;
+	bool counter; /* every element carries a counter, bumped by lookups */
 	const char *comment;
 } nft_set_defs[NFT_SET_COUNT] = {
-    [NFT_SET_BRIDGES] = {"bridges", NFT_TYPE_IFNAME, IFNAMSIZ, 0, NFT_BYTEORDER_HOST,
-			 NFT_OWNER ": every VNet bridge"},
-    [NFT_SET_ALLOWED] = {"allowed", (NFT_TYPE_IFNAME << NFT_TYPE_BITS) | NFT_TYPE_IFNAME,
+    [NFT_SET_BRIDGES] = {"bridges", NFT_TABLE_INET, NFT_TYPE_IFNAME, IFNAMSIZ, 0,
+			 NFT_BYTEORDER_HOST, .comment = NFT_OWNER ": every VNet bridge"},
+    [NFT_SET_ALLOWED] = {"allowed", NFT_TABLE_INET, NFT_CONCAT2(NFT_TYPE_IFNAME, NFT_TYPE_IFNAME),
 			 2 * IFNAMSIZ, 0, NFT_BYTEORDER_HOST,
-			 NFT_OWNER ": bridge pairs that may forward (in . out)"},
-    [NFT_SET_INTERNAL] = {"internal", NFT_TYPE_IFNAME, IFNAMSIZ, 0, NFT_BYTEORDER_HOST,
-			  NFT_OWNER ": bridges of internal VNets"},
-    [NFT_SET_MASQ4] = {"masq4", NFT_TYPE_IPADDR, 4, NFT_SET_INTERVAL, NFT_BYTEORDER_BIG_ENDIAN,
-		       NFT_OWNER ": IPv4 subnets to masquerade"},
-    [NFT_SET_MASQ6] = {"masq6", NFT_TYPE_IP6ADDR, 16, NFT_SET_INTERVAL, NFT_BYTEORDER_BIG_ENDIAN,
-		       NFT_OWNER ": IPv6 subnets to masquerade"},
+			 .comment = NFT_OWNER ": bridge pairs that may forward (in . out)"},
+    [NFT_SET_INTERNAL] = {"internal", NFT_TABLE_INET, NFT_TYPE_IFNAME, IFNAMSIZ, 0,
+			  NFT_BYTEORDER_HOST, .comment = NFT_OWNER ": bridges of internal VNets"},
+    [NFT_SET_MASQ4] = {"masq4", NFT_TABLE_INET, NFT_TYPE_IPADDR, 4, NFT_SET_INTERVAL,
+		       NFT_BYTEORDER_BIG_ENDIAN,
+		       .comment = NFT_OWNER ": IPv4 subnets to masquerade"},
+    [NFT_SET_MASQ6] = {"masq6", NFT_TABLE_INET, NFT_TYPE_IP6ADDR, 16, NFT_SET_INTERVAL,
+		       NFT_BYTEORDER_BIG_ENDIAN,
+		       .comment = NFT_OWNER ": IPv6 subnets to masquerade"},
+    [NFT_SET_SUBNETS4] = {"subnets4", NFT_TABLE_INET, NFT_TYPE_IPADDR, 4, NFT_SET_INTERVAL,
+			  NFT_BYTEORDER_BIG_ENDIAN,
+			  .comment = NFT_OWNER ": every VNet IPv4 subnet (hairpin)"},
+    [NFT_SET_SUBNETS6] = {"subnets6", NFT_TABLE_INET, NFT_TYPE_IP6ADDR, 16, NFT_SET_INTERVAL,
+			  NFT_BYTEORDER_BIG_ENDIAN,
+			  .comment = NFT_OWNER ": every VNet IPv6 subnet (hairpin)"},
+    [NFT_SET_DROPPED] = {"dropped", NFT_TABLE_INET, NFT_TYPE_IFNAME, IFNAMSIZ, 0,
+			 NFT_BYTEORDER_HOST, .counter = true,
+			 .comment = NFT_OWNER ": per bridge, packets isolation dropped"},
+    [NFT_SET_PORTS4] = {"ports4", NFT_TABLE_INET,
+			NFT_CONCAT2(NFT_TYPE_INET_PROTO, NFT_TYPE_INET_SERVICE), 8, NFT_SET_MAP,
+			NFT_BYTEORDER_BIG_ENDIAN,
+			NFT_CONCAT2(NFT_TYPE_IPADDR, NFT_TYPE_INET_SERVICE), 8,
+			.comment = NFT_OWNER ": ports published on every host address"},
+    [NFT_SET_PORTS4A] = {"ports4a", NFT_TABLE_INET,
+			 NFT_CONCAT3(NFT_TYPE_IPADDR, NFT_TYPE_INET_PROTO, NFT_TYPE_INET_SERVICE),
+			 12, NFT_SET_MAP, NFT_BYTEORDER_BIG_ENDIAN,
+			 NFT_CONCAT2(NFT_TYPE_IPADDR, NFT_TYPE_INET_SERVICE), 8,
+			 .comment = NFT_OWNER ": ports published on one host address"},
+    [NFT_SET_PORTS6] = {"ports6", NFT_TABLE_INET,
+			NFT_CONCAT2(NFT_TYPE_INET_PROTO, NFT_TYPE_INET_SERVICE), 8, NFT_SET_MAP,
+			NFT_BYTEORDER_BIG_ENDIAN,
+			NFT_CONCAT2(NFT_TYPE_IP6ADDR, NFT_TYPE_INET_SERVICE), 20,
+			.comment = NFT_OWNER ": ports published on every host IPv6 address"},
+    [NFT_SET_PORTS6A] = {"ports6a", NFT_TABLE_INET,
+			 NFT_CONCAT3(NFT_TYPE_IP6ADDR, NFT_TYPE_INET_PROTO, NFT_TYPE_INET_SERVICE),
+			 24, NFT_SET_MAP, NFT_BYTEORDER_BIG_ENDIAN,
+			 NFT_CONCAT2(NFT_TYPE_IP6ADDR, NFT_TYPE_INET_SERVICE), 20,
+			 .comment = NFT_OWNER ": ports published on one host IPv6 address"},
+    [NFT_SET_TX] = {"tx", NFT_TABLE_BRIDGE, NFT_TYPE_IFNAME, IFNAMSIZ, 0, NFT_BYTEORDER_HOST,
+		    .counter = true, .comment = NFT_OWNER ": per group port, what the group sent"},
+    [NFT_SET_RX] = {"rx", NFT_TABLE_BRIDGE, NFT_TYPE_IFNAME, IFNAMSIZ, 0, NFT_BYTEORDER_HOST,
+		    .counter = true, .comment = NFT_OWNER ": per group port, what it was sent"},
+    [NFT_SET_SPOOFED] = {"spoofed", NFT_TABLE_BRIDGE, NFT_TYPE_IFNAME, IFNAMSIZ, 0,
+			 NFT_BYTEORDER_HOST, .counter = true,
+			 .comment = NFT_OWNER ": per group port, spoofed frames dropped"},
+    [NFT_SET_MACS] = {"macs", NFT_TABLE_BRIDGE, NFT_CONCAT2(NFT_TYPE_IFNAME, NFT_TYPE_ETHERADDR),
+		      IFNAMSIZ + 8, 0, NFT_BYTEORDER_HOST,
+		      .comment = NFT_OWNER ": the MAC each group port may send from"},
+    [NFT_SET_ADDRS4] = {"addrs4", NFT_TABLE_BRIDGE,
+			NFT_CONCAT3(NFT_TYPE_IFNAME, NFT_TYPE_ETHERADDR, NFT_TYPE_IPADDR),
+			IFNAMSIZ + 8 + 4, 0, NFT_BYTEORDER_HOST,
+			.comment = NFT_OWNER ": the IPv4 addresses each group port may send from"},
+    [NFT_SET_ADDRS6] = {"addrs6", NFT_TABLE_BRIDGE,
+			NFT_CONCAT3(NFT_TYPE_IFNAME, NFT_TYPE_ETHERADDR, NFT_TYPE_IP6ADDR),
+			IFNAMSIZ + 8 + 16, 0, NFT_BYTEORDER_HOST,
+			.comment = NFT_OWNER ": the IPv6 addresses each group port may send from"},
 };
 
+static uint32_t nft_set_family(enum nft_set_index set)
+{
+	return nft_table_families[nft_set_defs[set].table];
+}
+
+static struct nftnl_expr *nft_expr_new(const char *name);
 /* Set ids tie lookups to sets created in the same batch. */
 static uint32_t nft_set_batch_id(enum nft_set_index set)
 {
@@ -133,6 +263,8 @@ struct nft_elem {
 	enum nft_set_index set;
 	uint8_t key[NFT_KEY_MAX];
 	uint32_t key_len;
+	uint8_t data[NFT_DATA_MAX]; /* maps */
+	uint32_t data_len;
 	uint32_t flags;
 };
 
@@ -149,8 +281,8 @@ static void nft_elem_list_done(struct nft_elem_list *list)
 	list->count = list->allocated = 0;
 }
 
-static void nft_elem_list_add(struct nft_elem_list *list, enum nft_set_index set, const void *key,
-			      uint32_t key_len, uint32_t flags)
+static struct nft_elem *nft_elem_list_add(struct nft_elem_list *list, enum nft_set_index set,
+					  const void *key, uint32_t key_len, uint32_t flags)
 {
 	struct nft_elem *e;
 
@@ -164,6 +296,7 @@ static void nft_elem_list_add(struct nft_elem_list *list, enum nft_set_index set
 	memcpy(e->key, key, key_len);
 	e->key_len = key_len;
 	e->flags = flags;
+	return e;
 }
 
 /* A bridge name as the kernel's meta iifname/oifname loads it: IFNAMSIZ
@@ -174,9 +307,23 @@ static void nft_ifname_key(const char *name, uint8_t key[static IFNAMSIZ])
 	memcpy(key, name, strlen(name));
 }
 
+static int nft_ifname_validate(const char *what, const char *name, struct pw_error *err)
+{
+	size_t len;
+
+	if (strempty(name))
+		return pw_error_set(err, -EINVAL, "%s name is empty", what);
+	len = strlen(name);
+	if (len >= IFNAMSIZ)
+		return pw_error_set(err, -EINVAL, "%s name '%s' is too long (%zu > %d characters)",
+				    what, name, len, IFNAMSIZ - 1);
+	return 0;
+}
+
 static int nft_vnet_validate(const struct nft_vnet_spec *vnet, struct pw_error *err)
 {
 	size_t len, i;
+	int r;
 
 	if (strempty(vnet->bridge))
 		return pw_error_set(err, -EINVAL, "bridge name is empty");
@@ -187,6 +334,11 @@ static int nft_vnet_validate(const struct nft_vnet_spec *vnet, struct pw_error *
 				    vnet->bridge, len, IFNAMSIZ - 1);
 	if (vnet->subnet_count && !vnet->subnets)
 		return pw_error_set(err, -EINVAL, "bridge '%s': subnets missing", vnet->bridge);
+	for (i = 0; i < vnet->peer_count; i++) {
+		r = nft_ifname_validate("peer bridge", vnet->peers ? vnet->peers[i] : NULL, err);
+		if (r < 0)
+			return pw_error_wrap(err, r, "bridge '%s'", vnet->bridge);
+	}
 	for (i = 0; i < vnet->subnet_count; i++) {
 		const struct ip_prefix *p = &vnet->subnets[i];
 		size_t size = ip_family_addr_size(p->family);
@@ -215,9 +367,10 @@ static int nft_vnet_validate(const struct nft_vnet_spec *vnet, struct pw_error *
 /* The interval [network, network + size) as a start element and an end
  * element holding the first address past it; a prefix reaching the top of
  * the address space has no end element. */
-static void nft_prefix_elems(struct nft_elem_list *list, const struct ip_prefix *p)
+static void nft_prefix_elems(struct nft_elem_list *list, const struct ip_prefix *p,
+			     enum nft_set_index set4, enum nft_set_index set6)
 {
-	enum nft_set_index set = p->family == AF_INET ? NFT_SET_MASQ4 : NFT_SET_MASQ6;
+	enum nft_set_index set = p->family == AF_INET ? set4 : set6;
 	uint32_t size = ip_family_addr_size(p->family);
 	unsigned carry, sum;
 	uint8_t end[16];
@@ -239,6 +392,19 @@ static void nft_prefix_elems(struct nft_elem_list *list, const struct ip_prefix 
 	nft_elem_list_add(list, set, end, size, NFT_SET_ELEM_INTERVAL_END);
 }
 
+/* a . b and b . a in allowed. */
+static void nft_peer_elems(struct nft_elem_list *list, const char *bridge_a, const char *bridge_b)
+{
+	uint8_t key[NFT_KEY_MAX];
+
+	nft_ifname_key(bridge_a, key);
+	nft_ifname_key(bridge_b, key + IFNAMSIZ);
+	nft_elem_list_add(list, NFT_SET_ALLOWED, key, 2 * IFNAMSIZ, 0);
+	nft_ifname_key(bridge_b, key);
+	nft_ifname_key(bridge_a, key + IFNAMSIZ);
+	nft_elem_list_add(list, NFT_SET_ALLOWED, key, 2 * IFNAMSIZ, 0);
+}
+
 /* The elements VNet vnet puts into the sets. With every_possible, also
  * those its flags leave out (what a removal must make sure are gone). */
 static void nft_vnet_elems(struct nft_elem_list *list, const struct nft_vnet_spec *vnet,
@@ -249,15 +415,20 @@ static void nft_vnet_elems(struct nft_elem_list *list, const struct nft_vnet_spe
 
 	nft_ifname_key(vnet->bridge, key);
 	nft_elem_list_add(list, NFT_SET_BRIDGES, key, IFNAMSIZ, 0);
+	nft_elem_list_add(list, NFT_SET_DROPPED, key, IFNAMSIZ, 0);
 	if (every_possible || vnet->internal)
 		nft_elem_list_add(list, NFT_SET_INTERNAL, key, IFNAMSIZ, 0);
 	if (every_possible || !vnet->isolate) {
 		nft_ifname_key(vnet->bridge, key + IFNAMSIZ);
 		nft_elem_list_add(list, NFT_SET_ALLOWED, key, 2 * IFNAMSIZ, 0);
 	}
-	if (every_possible || !vnet->internal)
-		for (i = 0; i < vnet->subnet_count; i++)
-			nft_prefix_elems(list, &vnet->subnets[i]);
+	for (i = 0; i < vnet->subnet_count; i++) {
+		nft_prefix_elems(list, &vnet->subnets[i], NFT_SET_SUBNETS4, NFT_SET_SUBNETS6);
+		if (every_possible || !vnet->internal)
+			nft_prefix_elems(list, &vnet->subnets[i], NFT_SET_MASQ4, NFT_SET_MASQ6);
+	}
+	for (i = 0; i < vnet->peer_count; i++)
+		nft_peer_elems(list, vnet->bridge, vnet->peers[i]);
 }
 
 /* A batch under construction, with a description of every message so that
@@ -267,6 +438,7 @@ struct nft_batch {
 	uint32_t seq_begin;
 	uint32_t seq_next;
 	char **what; /* what[seq - seq_begin - 1]; NULL for begin and end */
+	int *set_of; /* the set an element message changes, or -1 */
 	size_t message_count;
 	size_t message_allocated;
 };
@@ -280,6 +452,7 @@ static void nft_batch_done(struct nft_batch *b)
 	for (i = 0; i < b->message_count; i++)
 		free(b->what[i]);
 	free(b->what);
+	free(b->set_of);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -297,16 +470,18 @@ static void nft_batch_start(struct nft_ctx *ctx, struct nft_batch *b)
 
 /* Starts the header of the next message; the caller adds its payload and
  * calls nft_batch_commit_message(). */
-static struct nlmsghdr *nft_batch_message(struct nft_batch *b, uint16_t type, uint16_t flags,
-					  char *what)
+static struct nlmsghdr *nft_batch_message(struct nft_batch *b, uint16_t type, uint32_t family,
+					  uint16_t flags, char *what)
 {
 	if (b->message_count == b->message_allocated) {
 		b->message_allocated = b->message_allocated ? b->message_allocated * 2 : 32;
 		b->what = xrealloc(b->what, b->message_allocated * sizeof(*b->what));
+		b->set_of = xrealloc(b->set_of, b->message_allocated * sizeof(*b->set_of));
 	}
+	b->set_of[b->message_count] = -1;
 	b->what[b->message_count++] = what;
-	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->batch), type, NFT_FAMILY,
-				     flags | NLM_F_ACK, b->seq_next++);
+	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->batch), type, family, flags | NLM_F_ACK,
+				     b->seq_next++);
 }
 
 static void nft_batch_commit_message(struct nft_batch *b)
@@ -322,7 +497,24 @@ static const char *nft_batch_what(const struct nft_batch *b, uint32_t seq)
 	return "batch";
 }
 
-static void nft_table_message(struct nft_batch *b, uint16_t type, uint16_t flags, char *what)
+/* What EEXIST means for a message: elements are added without EXCL, so it
+ * is an interval overlapping one there, or a map key holding another
+ * value. */
+static const char *nft_batch_eexist_text(const struct nft_batch *b, uint32_t seq)
+{
+	int set = -1;
+
+	if (seq > b->seq_begin && seq - b->seq_begin - 1 < b->message_count)
+		set = b->set_of[seq - b->seq_begin - 1];
+	if (set >= 0 && (nft_set_defs[set].flags & NFT_SET_MAP))
+		return "a host port published by another group";
+	if (set >= 0 && (nft_set_defs[set].flags & NFT_SET_INTERVAL))
+		return "overlaps a subnet already there";
+	return strerror(EEXIST);
+}
+
+static void nft_table_message(struct nft_batch *b, uint16_t type, uint32_t family, uint16_t flags,
+			      const char *verb)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
@@ -330,15 +522,16 @@ static void nft_table_message(struct nft_batch *b, uint16_t type, uint16_t flags
 	if (!t)
 		xalloc_die();
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE_NAME);
-	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFT_FAMILY);
-	nlh = nft_batch_message(b, type, flags, what);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, family);
+	nlh = nft_batch_message(b, type, family, flags,
+				xasprintf("%s table %s podwire", verb, nft_family_name(family)));
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
 	nft_batch_commit_message(b);
 }
 
-static void nft_chain_message(struct nft_batch *b, const char *name, const char *type,
-			      uint32_t hook, int32_t priority)
+static void nft_chain_message(struct nft_batch *b, uint32_t family, const char *name,
+			      const char *type, uint32_t hook, int32_t priority)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nlmsghdr *nlh;
@@ -346,13 +539,14 @@ static void nft_chain_message(struct nft_batch *b, const char *name, const char 
 	if (!c)
 		xalloc_die();
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE_NAME);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFT_FAMILY);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, family);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
 	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, priority);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-	nlh = nft_batch_message(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, xasprintf("add chain %s", name));
+	nlh = nft_batch_message(b, NFT_MSG_NEWCHAIN, family, NLM_F_CREATE,
+				xasprintf("add chain %s %s", nft_family_name(family), name));
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	nftnl_chain_free(c);
 	nft_batch_commit_message(b);
@@ -368,20 +562,27 @@ static void nft_set_message(struct nft_batch *b, enum nft_set_index set)
 	if (!s || !udata)
 		xalloc_die();
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
-	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFT_FAMILY);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, nft_set_family(set));
 	nftnl_set_set_str(s, NFTNL_SET_NAME, def->name);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, nft_set_batch_id(set));
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, def->key_type);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, def->key_len);
 	if (def->flags)
 		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, def->flags);
+	if (def->flags & NFT_SET_MAP) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, def->data_type);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, def->data_len);
+	}
+	if (def->counter)
+		nftnl_set_add_expr(s, nft_expr_new("counter"));
 	if (!nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_KEYBYTEORDER, def->byteorder) ||
 	    !nftnl_udata_put_strz(udata, NFTNL_UDATA_SET_COMMENT, def->comment))
 		xalloc_die();
 	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(udata),
 			   nftnl_udata_buf_len(udata));
-	nlh =
-	    nft_batch_message(b, NFT_MSG_NEWSET, NLM_F_CREATE, xasprintf("add set %s", def->name));
+	nlh = nft_batch_message(b, NFT_MSG_NEWSET, nft_set_family(set), NLM_F_CREATE,
+				xasprintf("add set %s %s", nft_family_name(nft_set_family(set)),
+					  def->name));
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
 	nftnl_udata_buf_free(udata);
@@ -401,10 +602,12 @@ static void nft_elems_messages(struct nft_batch *b, const struct nft_elem_list *
 	for (i = 0; i <= list->count; i++) {
 		if (s && (i == list->count || in_message == NFT_ELEMS_PER_MESSAGE)) {
 			struct nlmsghdr *nlh = nft_batch_message(
-			    b, type, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0,
-			    xasprintf("%s %s set %s", what_prefix,
+			    b, type, nft_set_family(set), type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0,
+			    xasprintf("%s %s %s %s", what_prefix,
 				      type == NFT_MSG_NEWSETELEM ? "add to" : "delete from",
+				      nft_set_defs[set].flags & NFT_SET_MAP ? "map" : "set",
 				      set_name));
+			b->set_of[b->message_count - 1] = set;
 			nftnl_set_elems_nlmsg_build_payload(nlh, s);
 			nftnl_set_free(s);
 			s = NULL;
@@ -420,7 +623,7 @@ static void nft_elems_messages(struct nft_batch *b, const struct nft_elem_list *
 			if (!s)
 				xalloc_die();
 			nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
-			nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFT_FAMILY);
+			nftnl_set_set_u32(s, NFTNL_SET_FAMILY, nft_set_family(set));
 			nftnl_set_set_str(s, NFTNL_SET_NAME, set_name);
 		}
 		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
@@ -430,6 +633,9 @@ static void nft_elems_messages(struct nft_batch *b, const struct nft_elem_list *
 				   list->elems[i].key_len);
 		if (list->elems[i].flags)
 			nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, list->elems[i].flags);
+		if (list->elems[i].data_len)
+			nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, list->elems[i].data,
+					   list->elems[i].data_len);
 		nftnl_set_elem_add(s, e);
 		in_message++;
 	}
@@ -445,7 +651,7 @@ static void nft_all_elems_messages(struct nft_batch *b, const struct nft_elem_li
 }
 
 /* Expression builders: each mirrors what `nft -d netlink add rule ...`
- * shows for the rule text in the comment of nft_rules_messages(). */
+ * shows for the rule text in the comments of nft_rules_messages(). */
 static struct nftnl_expr *nft_expr_new(const char *name)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc(name);
@@ -453,6 +659,14 @@ static struct nftnl_expr *nft_expr_new(const char *name)
 	if (!e)
 		xalloc_die();
 	return e;
+}
+
+/* Registers: the 16-byte NFT_REG_1 is the 32-bit NFT_REG32_00..03; a
+ * concatenation fills consecutive 32-bit registers, each field rounded up
+ * to whole registers (nft_concat_reg gives the one a field starts in). */
+static uint32_t nft_concat_reg(unsigned word)
+{
+	return word == 0 ? NFT_REG_1 : NFT_REG32_00 + word;
 }
 
 static void nft_add_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
@@ -464,11 +678,16 @@ static void nft_add_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
 	nftnl_rule_add_expr(r, e);
 }
 
-static void nft_add_lookup(struct nftnl_rule *r, uint32_t sreg, enum nft_set_index set, bool invert)
+/* A lookup in set (dreg NFT_REG_VERDICT + 1 = none, else a map's value
+ * goes there). */
+static void nft_add_lookup_full(struct nftnl_rule *r, uint32_t sreg, enum nft_set_index set,
+				bool invert, int dreg)
 {
 	struct nftnl_expr *e = nft_expr_new("lookup");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+	if (dreg >= 0)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, dreg);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, nft_set_defs[set].name);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, nft_set_batch_id(set));
 	if (invert)
@@ -476,43 +695,54 @@ static void nft_add_lookup(struct nftnl_rule *r, uint32_t sreg, enum nft_set_ind
 	nftnl_rule_add_expr(r, e);
 }
 
-static void nft_add_cmp_u32(struct nftnl_rule *r, uint32_t sreg, uint32_t op, uint32_t value)
+static void nft_add_lookup(struct nftnl_rule *r, uint32_t sreg, enum nft_set_index set, bool invert)
+{
+	nft_add_lookup_full(r, sreg, set, invert, -1);
+}
+
+static void nft_add_cmp(struct nftnl_rule *r, uint32_t sreg, uint32_t op, const void *data,
+			uint32_t len)
 {
 	struct nftnl_expr *e = nft_expr_new("cmp");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
-	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &value, sizeof(value));
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
 	nftnl_rule_add_expr(r, e);
+}
+
+static void nft_add_cmp_u32(struct nftnl_rule *r, uint32_t sreg, uint32_t op, uint32_t value)
+{
+	nft_add_cmp(r, sreg, op, &value, sizeof(value));
 }
 
 static void nft_add_cmp_u8(struct nftnl_rule *r, uint32_t sreg, uint32_t op, uint8_t value)
 {
-	struct nftnl_expr *e = nft_expr_new("cmp");
+	nft_add_cmp(r, sreg, op, &value, sizeof(value));
+}
 
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
-	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &value, sizeof(value));
+static void nft_add_bitwise(struct nftnl_rule *r, uint32_t reg, const void *mask, uint32_t len)
+{
+	struct nftnl_expr *e = nft_expr_new("bitwise");
+	uint8_t zero[16] = {0};
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
 	nftnl_rule_add_expr(r, e);
 }
 
-static void nft_add_ct_state_in(struct nftnl_rule *r, uint32_t states)
+/* ct KEY & bits != 0 (ct state established,related; ct status dnat). */
+static void nft_add_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t bits)
 {
 	struct nftnl_expr *e = nft_expr_new("ct");
-	uint32_t zero = 0;
 
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
 	nftnl_rule_add_expr(r, e);
-
-	e = nft_expr_new("bitwise");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &states, sizeof(states));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
-	nftnl_rule_add_expr(r, e);
-
+	nft_add_bitwise(r, NFT_REG_1, &bits, sizeof(bits));
 	nft_add_cmp_u32(r, NFT_REG_1, NFT_CMP_NEQ, 0);
 }
 
@@ -526,6 +756,22 @@ static void nft_add_payload(struct nftnl_rule *r, uint32_t base, uint32_t offset
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
 	nftnl_rule_add_expr(r, e);
+}
+
+/* meta nfproto ipv4|ipv6 (inet family) */
+static void nft_add_nfproto(struct nftnl_rule *r, uint8_t nfproto)
+{
+	nft_add_meta(r, NFT_META_NFPROTO, NFT_REG_1);
+	nft_add_cmp_u8(r, NFT_REG_1, NFT_CMP_EQ, nfproto);
+}
+
+/* ether type TYPE (bridge family) */
+static void nft_add_ether_type(struct nftnl_rule *r, uint16_t ethertype)
+{
+	uint16_t be = htons(ethertype);
+
+	nft_add_payload(r, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
+	nft_add_cmp(r, NFT_REG_1, NFT_CMP_EQ, &be, sizeof(be));
 }
 
 static void nft_add_verdict(struct nftnl_rule *r, int verdict)
@@ -542,7 +788,7 @@ static void nft_add_masquerade(struct nftnl_rule *r)
 	nftnl_rule_add_expr(r, nft_expr_new("masq"));
 }
 
-static struct nftnl_rule *nft_rule_new(const char *chain)
+static struct nftnl_rule *nft_rule_new(uint32_t family, const char *chain)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 
@@ -550,7 +796,7 @@ static struct nftnl_rule *nft_rule_new(const char *chain)
 		xalloc_die();
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFT_FAMILY);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, family);
 	return r;
 }
 
@@ -560,6 +806,7 @@ static void nft_rule_message(struct nft_batch *b, struct nftnl_rule *r, const ch
 {
 	struct nftnl_udata_buf *udata = nftnl_udata_buf_alloc(NFT_MESSAGE_MAX);
 	_cleanup_free_ char *text = xasprintf(NFT_OWNER ": %s", comment);
+	uint32_t family = nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY);
 	struct nlmsghdr *nlh;
 
 	if (!udata)
@@ -568,84 +815,269 @@ static void nft_rule_message(struct nft_batch *b, struct nftnl_rule *r, const ch
 		xalloc_die();
 	nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(udata),
 			    nftnl_udata_buf_len(udata));
-	nlh = nft_batch_message(
-	    b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
-	    xasprintf("add rule '%s' to chain %s", text, nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)));
+	nlh = nft_batch_message(b, NFT_MSG_NEWRULE, family, NLM_F_CREATE | NLM_F_APPEND,
+				xasprintf("add rule '%s' to chain %s %s", text,
+					  nft_family_name(family),
+					  nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)));
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nftnl_rule_free(r);
 	nftnl_udata_buf_free(udata);
 	nft_batch_commit_message(b);
 }
 
+/* The published-port rules of a nat chain (prerouting: from outside and
+ * from groups; output: from the host itself), for IPv4 or IPv6:
+ *   dnat ip to ip daddr . meta l4proto . th dport map @ports4a
+ *   ip daddr != 127.0.0.0/8 fib daddr type local dnat ip to meta l4proto . th dport map @ports4
+ * Loopback is left out: a DNAT'd packet from 127.0.0.1 cannot leave the
+ * host. */
+static void nft_dnat_rules(struct nft_batch *b, const char *chain, bool ipv6)
+{
+	uint32_t addr_len = ipv6 ? 16 : 4, addr_words = addr_len / 4;
+	uint32_t daddr_offset = ipv6 ? 24 : 16;
+	struct nftnl_rule *r;
+	struct nftnl_expr *e;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		bool by_addr = pass == 0;
+		unsigned word = 0;
+
+		r = nft_rule_new(NFPROTO_INET, chain);
+		nft_add_nfproto(r, ipv6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		if (by_addr) {
+			nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, daddr_offset, addr_len,
+					NFT_REG_1);
+			word = addr_words;
+		} else {
+			static const uint8_t loopback6[16] = {[15] = 1};
+
+			if (ipv6) {
+				nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, daddr_offset, 16,
+						NFT_REG_1);
+				nft_add_cmp(r, NFT_REG_1, NFT_CMP_NEQ, loopback6, 16);
+			} else {
+				nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, daddr_offset, 1,
+						NFT_REG_1);
+				nft_add_cmp_u8(r, NFT_REG_1, NFT_CMP_NEQ, 127);
+			}
+			e = nft_expr_new("fib");
+			nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+			nftnl_rule_add_expr(r, e);
+			nft_add_cmp_u32(r, NFT_REG_1, NFT_CMP_EQ, NFT_ADDRTYPE_LOCAL);
+		}
+		nft_add_meta(r, NFT_META_L4PROTO, nft_concat_reg(word));
+		nft_add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, nft_concat_reg(word + 1));
+		nft_add_lookup_full(r, NFT_REG_1,
+				    ipv6 ? (by_addr ? NFT_SET_PORTS6A : NFT_SET_PORTS6)
+					 : (by_addr ? NFT_SET_PORTS4A : NFT_SET_PORTS4),
+				    false, NFT_REG_1);
+		/* The value: address . port, the port in the register after
+		 * the address. */
+		e = nft_expr_new("nat");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, ipv6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MAX, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, nft_concat_reg(addr_words));
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MAX, nft_concat_reg(addr_words));
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS,
+				   NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED);
+		nftnl_rule_add_expr(r, e);
+		nft_rule_message(b, r,
+				 by_addr ? "ports published on one host address"
+					 : "ports published on every host address");
+	}
+}
+
 /* Registers of 16 bytes: an ifname fills one, so a concatenation of two
  * ifnames is NFT_REG_1 . NFT_REG_2. */
-static void nft_rules_messages(struct nft_batch *b)
+static void nft_inet_rules_messages(struct nft_batch *b)
 {
+	const uint32_t inet = NFPROTO_INET;
 	struct nftnl_rule *r;
+	int v6;
 
 	/* ct state established,related accept */
-	r = nft_rule_new("forward");
-	nft_add_ct_state_in(r, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
+	r = nft_rule_new(inet, "forward");
+	nft_add_ct_bits(r, NFT_CT_STATE,
+			NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
 	nft_add_verdict(r, NF_ACCEPT);
 	nft_rule_message(b, r, "return traffic");
 
+	/* ct status dnat accept: a published port is open to whoever reaches
+	 * the host, other VNets and isolate VNets included. */
+	r = nft_rule_new(inet, "forward");
+	nft_add_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT);
+	nft_add_verdict(r, NF_ACCEPT);
+	nft_rule_message(b, r, "published ports");
+
 	/* iifname . oifname @allowed accept */
-	r = nft_rule_new("forward");
+	r = nft_rule_new(inet, "forward");
 	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
 	nft_add_meta(r, NFT_META_OIFNAME, NFT_REG_2);
 	nft_add_lookup(r, NFT_REG_1, NFT_SET_ALLOWED, false);
 	nft_add_verdict(r, NF_ACCEPT);
 	nft_rule_message(b, r, "within a VNet (not isolate) and between peers");
 
-	/* iifname @bridges oifname @bridges drop: between two VNets, and
-	 * between two groups of an isolate VNet (br_netfilter passes frames
-	 * bridged between two ports with in and out both the bridge). */
-	r = nft_rule_new("forward");
+	/* iifname @bridges oifname @bridges iifname @dropped drop: between
+	 * two VNets, and between two groups of an isolate VNet (br_netfilter
+	 * passes frames bridged between two ports with in and out both the
+	 * bridge); the last lookup counts it for the bridge it came from. */
+	r = nft_rule_new(inet, "forward");
 	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
 	nft_add_lookup(r, NFT_REG_1, NFT_SET_BRIDGES, false);
-	nft_add_meta(r, NFT_META_OIFNAME, NFT_REG_1);
-	nft_add_lookup(r, NFT_REG_1, NFT_SET_BRIDGES, false);
+	nft_add_meta(r, NFT_META_OIFNAME, NFT_REG_2);
+	nft_add_lookup(r, NFT_REG_2, NFT_SET_BRIDGES, false);
+	nft_add_lookup(r, NFT_REG_1, NFT_SET_DROPPED, false);
 	nft_add_verdict(r, NF_DROP);
 	nft_rule_message(b, r, "between VNets, and between groups of an isolate VNet");
 
-	/* iifname @internal drop (pairs of bridges were decided above, so
-	 * what is left goes to a non-podwire interface) */
-	r = nft_rule_new("forward");
+	/* iifname @internal iifname @dropped drop (pairs of bridges were
+	 * decided above, so what is left goes to a non-podwire interface) */
+	r = nft_rule_new(inet, "forward");
 	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
 	nft_add_lookup(r, NFT_REG_1, NFT_SET_INTERNAL, false);
+	nft_add_lookup(r, NFT_REG_1, NFT_SET_DROPPED, false);
 	nft_add_verdict(r, NF_DROP);
 	nft_rule_message(b, r, "internal VNet: nothing out");
 
-	/* oifname @internal drop */
-	r = nft_rule_new("forward");
+	/* oifname @internal oifname @dropped drop */
+	r = nft_rule_new(inet, "forward");
 	nft_add_meta(r, NFT_META_OIFNAME, NFT_REG_1);
 	nft_add_lookup(r, NFT_REG_1, NFT_SET_INTERNAL, false);
+	nft_add_lookup(r, NFT_REG_1, NFT_SET_DROPPED, false);
 	nft_add_verdict(r, NF_DROP);
 	nft_rule_message(b, r, "internal VNet: nothing in");
 
-	/* oifname != @bridges ip saddr @masq4 masquerade */
-	r = nft_rule_new("postrouting");
-	nft_add_meta(r, NFT_META_OIFNAME, NFT_REG_1);
-	nft_add_lookup(r, NFT_REG_1, NFT_SET_BRIDGES, true);
-	nft_add_meta(r, NFT_META_NFPROTO, NFT_REG_1);
-	nft_add_cmp_u8(r, NFT_REG_1, NFT_CMP_EQ, NFPROTO_IPV4);
-	nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
-	nft_add_lookup(r, NFT_REG_1, NFT_SET_MASQ4, false);
-	nft_add_masquerade(r);
-	nft_rule_message(b, r, "masquerade IPv4 leaving the VNets");
-
-	/* oifname != @bridges ip6 saddr @masq6 masquerade */
-	r = nft_rule_new("postrouting");
-	nft_add_meta(r, NFT_META_OIFNAME, NFT_REG_1);
-	nft_add_lookup(r, NFT_REG_1, NFT_SET_BRIDGES, true);
-	nft_add_meta(r, NFT_META_NFPROTO, NFT_REG_1);
-	nft_add_cmp_u8(r, NFT_REG_1, NFT_CMP_EQ, NFPROTO_IPV6);
-	nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG_1);
-	nft_add_lookup(r, NFT_REG_1, NFT_SET_MASQ6, false);
-	nft_add_masquerade(r);
-	nft_rule_message(b, r, "masquerade IPv6 leaving the VNets");
+	for (v6 = 0; v6 < 2; v6++) {
+		/* oifname != @bridges ip saddr @masq4 masquerade */
+		r = nft_rule_new(inet, "postrouting");
+		nft_add_meta(r, NFT_META_OIFNAME, NFT_REG_1);
+		nft_add_lookup(r, NFT_REG_1, NFT_SET_BRIDGES, true);
+		nft_add_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4,
+				NFT_REG_1);
+		nft_add_lookup(r, NFT_REG_1, v6 ? NFT_SET_MASQ6 : NFT_SET_MASQ4, false);
+		nft_add_masquerade(r);
+		nft_rule_message(b, r,
+				 v6 ? "masquerade IPv6 leaving the VNets"
+				    : "masquerade IPv4 leaving the VNets");
+	}
+	for (v6 = 0; v6 < 2; v6++) {
+		/* oifname @bridges ct status dnat ip saddr @subnets4 masquerade:
+		 * a group reaching a published port on the host comes back
+		 * through the host, whichever group serves it (hairpin). */
+		r = nft_rule_new(inet, "postrouting");
+		nft_add_meta(r, NFT_META_OIFNAME, NFT_REG_1);
+		nft_add_lookup(r, NFT_REG_1, NFT_SET_BRIDGES, false);
+		nft_add_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT);
+		nft_add_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4,
+				NFT_REG_1);
+		nft_add_lookup(r, NFT_REG_1, v6 ? NFT_SET_SUBNETS6 : NFT_SET_SUBNETS4, false);
+		nft_add_masquerade(r);
+		nft_rule_message(b, r,
+				 v6 ? "hairpin: IPv6 groups reaching published ports"
+				    : "hairpin: groups reaching published ports");
+	}
+	for (v6 = 0; v6 < 2; v6++) {
+		nft_dnat_rules(b, "prerouting", v6);
+		nft_dnat_rules(b, "output", v6);
+	}
 }
 
+/* bridge podwire: what each group port may send. Frames from ports that
+ * are not a group's pass untouched. */
+static void nft_bridge_rules_messages(struct nft_batch *b)
+{
+	const uint32_t bridge = NFPROTO_BRIDGE;
+	const unsigned mac_word = IFNAMSIZ / 4, addr_word = (IFNAMSIZ + 8) / 4;
+	static const uint8_t ll_mask[16] = {0xff, 0xc0}, ll_prefix[16] = {0xfe, 0x80};
+	static const uint8_t unspecified6[16] = {0};
+	struct nftnl_rule *r;
+	int v6;
+
+	/* iifname != @tx accept */
+	r = nft_rule_new(bridge, "prerouting");
+	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
+	nft_add_lookup(r, NFT_REG_1, NFT_SET_TX, true);
+	nft_add_verdict(r, NF_ACCEPT);
+	nft_rule_message(b, r, "not a group port");
+
+	/* iifname @tx (counts what the group sends) */
+	r = nft_rule_new(bridge, "prerouting");
+	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
+	nft_add_lookup(r, NFT_REG_1, NFT_SET_TX, false);
+	nft_rule_message(b, r, "count what each group sends");
+
+	/* iifname . ether saddr != @macs iifname @spoofed drop */
+	r = nft_rule_new(bridge, "prerouting");
+	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
+	nft_add_payload(r, NFT_PAYLOAD_LL_HEADER, 6, NFT_MAC_LEN, nft_concat_reg(mac_word));
+	nft_add_lookup(r, NFT_REG_1, NFT_SET_MACS, true);
+	nft_add_lookup(r, NFT_REG_1, NFT_SET_SPOOFED, false);
+	nft_add_verdict(r, NF_DROP);
+	nft_rule_message(b, r, "spoofed MAC");
+
+	/* ether type ip iifname . ether saddr . ip saddr @addrs4 accept */
+	for (v6 = 0; v6 < 2; v6++) {
+		r = nft_rule_new(bridge, "prerouting");
+		nft_add_ether_type(r, v6 ? NFT_ETH_P_IPV6 : NFT_ETH_P_IP);
+		nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
+		nft_add_payload(r, NFT_PAYLOAD_LL_HEADER, 6, NFT_MAC_LEN,
+				nft_concat_reg(mac_word));
+		nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4,
+				nft_concat_reg(addr_word));
+		nft_add_lookup(r, NFT_REG_1, v6 ? NFT_SET_ADDRS6 : NFT_SET_ADDRS4, false);
+		nft_add_verdict(r, NF_ACCEPT);
+		nft_rule_message(b, r, v6 ? "a group's own IPv6 addresses"
+					  : "a group's own IPv4 addresses");
+	}
+
+	/* ether type arp iifname . arp saddr ether . arp saddr ip @addrs4 accept */
+	r = nft_rule_new(bridge, "prerouting");
+	nft_add_ether_type(r, NFT_ETH_P_ARP);
+	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
+	nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, NFT_MAC_LEN, nft_concat_reg(mac_word));
+	nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 14, 4, nft_concat_reg(addr_word));
+	nft_add_lookup(r, NFT_REG_1, NFT_SET_ADDRS4, false);
+	nft_add_verdict(r, NF_ACCEPT);
+	nft_rule_message(b, r, "ARP for a group's own IPv4 addresses");
+
+	/* ether type ip6 ip6 saddr fe80::/10 accept: link-local (neighbour
+	 * discovery), from the group's own MAC (checked above). */
+	r = nft_rule_new(bridge, "prerouting");
+	nft_add_ether_type(r, NFT_ETH_P_IPV6);
+	nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG_1);
+	nft_add_bitwise(r, NFT_REG_1, ll_mask, 16);
+	nft_add_cmp(r, NFT_REG_1, NFT_CMP_EQ, ll_prefix, 16);
+	nft_add_verdict(r, NF_ACCEPT);
+	nft_rule_message(b, r, "IPv6 link-local");
+
+	/* ether type ip6 ip6 saddr :: accept: duplicate address detection */
+	r = nft_rule_new(bridge, "prerouting");
+	nft_add_ether_type(r, NFT_ETH_P_IPV6);
+	nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG_1);
+	nft_add_cmp(r, NFT_REG_1, NFT_CMP_EQ, unspecified6, 16);
+	nft_add_verdict(r, NF_ACCEPT);
+	nft_rule_message(b, r, "IPv6 duplicate address detection");
+
+	/* iifname @spoofed drop: anything else from a group port */
+	r = nft_rule_new(bridge, "prerouting");
+	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
+	nft_add_lookup(r, NFT_REG_1, NFT_SET_SPOOFED, false);
+	nft_add_verdict(r, NF_DROP);
+	nft_rule_message(b, r, "spoofed source address");
+
+	/* oifname @rx (counts what the group is sent) */
+	r = nft_rule_new(bridge, "postrouting");
+	nft_add_meta(r, NFT_META_OIFNAME, NFT_REG_1);
+	nft_add_lookup(r, NFT_REG_1, NFT_SET_RX, false);
+	nft_rule_message(b, r, "count what each group is sent");
+}
 /* Reads replies until every message of the batch is answered or the
  * kernel refused the batch as a whole; returns 0 or the errno of the
  * first refused message, with err naming it. */
@@ -697,8 +1129,9 @@ static int nft_batch_replies(struct nft_ctx *ctx, const struct nft_batch *b, str
 				 * means an interval overlapping one there. */
 				pw_error_set(err, e->error, "nftables: %s: %s",
 					     nft_batch_what(b, nlh->nlmsg_seq),
-					     e->error == -EEXIST ? "overlaps a subnet already there"
-								 : strerror(-e->error));
+					     e->error == -EEXIST
+						 ? nft_batch_eexist_text(b, nlh->nlmsg_seq)
+						 : strerror(-e->error));
 			}
 			/* An error on the batch itself (out of memory, or the
 			 * commit failed) is the only reply that comes. */
@@ -790,36 +1223,45 @@ void nft_ctx_free(struct nft_ctx *ctx)
 	free(ctx);
 }
 
-static void nft_batch_table_reset(struct nft_batch *b)
+uint32_t nft_ctx_portid(const struct nft_ctx *ctx)
 {
-	/* Adding first makes the delete succeed whether or not the table is
-	 * there; both are undone if anything later in the batch fails. */
-	nft_table_message(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, xstrdup("add table inet podwire"));
-	nft_table_message(b, NFT_MSG_DELTABLE, 0, xstrdup("delete table inet podwire"));
+	return ctx->portid;
 }
 
-/* Overlapping intervals in masq4/masq6 are refused by the kernel only
- * when one lies inside another, and merge otherwise, so that removing one
- * VNet would cut into the other: refuse any overlap among the subnets a
- * sync puts into those sets. (netd never lets subnets overlap; a single
- * add cannot see the other VNets, so there the kernel's check is all.) */
+static void nft_batch_table_reset(struct nft_batch *b)
+{
+	enum nft_table_index t;
+
+	/* Adding first makes the delete succeed whether or not the table is
+	 * there; both are undone if anything later in the batch fails. */
+	for (t = 0; t < NFT_TABLE_COUNT; t++) {
+		nft_table_message(b, NFT_MSG_NEWTABLE, nft_table_families[t], NLM_F_CREATE, "add");
+		nft_table_message(b, NFT_MSG_DELTABLE, nft_table_families[t], 0, "delete");
+	}
+}
+
+/* Overlapping intervals are refused by the kernel only when one lies
+ * inside another, and merge otherwise, so that removing one VNet would cut
+ * into the other: refuse any overlap among the subnets a sync puts into
+ * the interval sets. (netd never lets subnets overlap; a single add cannot
+ * see the other VNets, so there the kernel's check is all.) */
 static int nft_vnets_check_overlap(const struct nft_vnet_spec *vnets, size_t vnet_count,
 				   struct pw_error *err)
 {
-	struct masq_subnet {
+	struct vnet_subnet {
 		const struct ip_prefix *prefix;
 		const char *bridge;
 	};
-	_cleanup_free_ struct masq_subnet *subnets = NULL;
+	_cleanup_free_ struct vnet_subnet *subnets = NULL;
 	size_t count = 0, total = 0, i, j;
 
 	for (i = 0; i < vnet_count; i++)
 		total += vnets[i].subnet_count;
 	subnets = xcalloc(total ? total : 1, sizeof(*subnets));
 	for (i = 0; i < vnet_count; i++)
-		for (j = 0; j < vnets[i].subnet_count && !vnets[i].internal; j++)
+		for (j = 0; j < vnets[i].subnet_count; j++)
 			subnets[count++] =
-			    (struct masq_subnet){&vnets[i].subnets[j], vnets[i].bridge};
+			    (struct vnet_subnet){&vnets[i].subnets[j], vnets[i].bridge};
 
 	for (i = 0; i < count; i++)
 		for (j = i + 1; j < count; j++) {
@@ -836,8 +1278,153 @@ static int nft_vnets_check_overlap(const struct nft_vnet_spec *vnets, size_t vne
 	return 0;
 }
 
-int nft_table_sync(struct nft_ctx *ctx, const struct nft_vnet_spec *vnets, size_t vnet_count,
-		   struct pw_error *err)
+static int nft_group_validate(const struct nft_group_spec *att, struct pw_error *err)
+{
+	size_t i;
+	int r;
+
+	r = nft_ifname_validate("host interface", att->host_ifname, err);
+	if (r < 0)
+		return r;
+	if ((att->addr_count && !att->addrs) || (att->port_count && !att->ports))
+		return pw_error_set(err, -EINVAL, "%s: addresses or ports missing",
+				    att->host_ifname);
+	for (i = 0; i < att->addr_count; i++)
+		if (!ip_family_addr_size(att->addrs[i].family))
+			return pw_error_set(err, -EINVAL, "%s: address %zu has no address family",
+					    att->host_ifname, i);
+	for (i = 0; i < att->port_count; i++) {
+		const struct nft_port_spec *p = &att->ports[i];
+
+		if (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP)
+			return pw_error_set(err, -EINVAL, "%s: port protocol %u is not tcp or udp",
+					    att->host_ifname, p->proto);
+		if (p->host_port == 0 || p->port == 0 || p->host_port_last < p->host_port)
+			return pw_error_set(err, -EINVAL, "%s: bad port range %u-%u:%u",
+					    att->host_ifname, p->host_port, p->host_port_last,
+					    p->port);
+		if (p->host_port_last - p->host_port >= NFT_PORT_RANGE_MAX)
+			return pw_error_set(err, -EINVAL,
+					    "%s: port range %u-%u is wider than %d ports",
+					    att->host_ifname, p->host_port, p->host_port_last,
+					    NFT_PORT_RANGE_MAX);
+		if ((uint32_t)p->port + (p->host_port_last - p->host_port) > UINT16_MAX)
+			return pw_error_set(err, -EINVAL, "%s: port range %u-%u:%u ends past 65535",
+					    att->host_ifname, p->host_port, p->host_port_last,
+					    p->port);
+		if (p->host_addr.family && !ip_family_addr_size(p->host_addr.family))
+			return pw_error_set(err, -EINVAL, "%s: bad host address family",
+					    att->host_ifname);
+	}
+	return 0;
+}
+
+static const struct ip_addr *nft_group_first_addr(const struct nft_group_spec *att, int family)
+{
+	for (size_t i = 0; i < att->addr_count; i++)
+		if (att->addrs[i].family == family)
+			return &att->addrs[i];
+	return NULL;
+}
+
+/* The DNAT map elements of one published range, for one address family:
+ * [host address .] proto . host port -> group address . port. */
+static void nft_port_elems(struct nft_elem_list *list, const struct nft_port_spec *p,
+			   const struct ip_addr *target)
+{
+	bool ipv6 = target->family == AF_INET6;
+	uint32_t addr_len = ipv6 ? 16 : 4;
+	enum nft_set_index set = p->host_addr.family ? (ipv6 ? NFT_SET_PORTS6A : NFT_SET_PORTS4A)
+						     : (ipv6 ? NFT_SET_PORTS6 : NFT_SET_PORTS4);
+	uint32_t port;
+
+	for (port = p->host_port; port <= p->host_port_last; port++) {
+		uint8_t key[NFT_KEY_MAX] = {0};
+		uint32_t key_len = 0;
+		uint16_t host_port_be = htons(port);
+		uint16_t port_be = htons(p->port + (port - p->host_port));
+		struct nft_elem *e;
+
+		if (p->host_addr.family) {
+			memcpy(key, p->host_addr.addr.bytes, addr_len);
+			key_len = addr_len;
+		}
+		key[key_len] = p->proto;
+		memcpy(key + key_len + 4, &host_port_be, 2);
+		key_len += 8;
+		e = nft_elem_list_add(list, set, key, key_len, 0);
+		memcpy(e->data, target->addr.bytes, addr_len);
+		memcpy(e->data + addr_len, &port_be, 2);
+		e->data_len = addr_len + 4;
+	}
+}
+
+/* The elements of one attachment of a group. */
+static int nft_group_elems(struct nft_elem_list *list, const struct nft_group_spec *att,
+			   struct pw_error *err)
+{
+	uint8_t key[NFT_KEY_MAX] = {0};
+	size_t i;
+
+	nft_ifname_key(att->host_ifname, key);
+	nft_elem_list_add(list, NFT_SET_TX, key, IFNAMSIZ, 0);
+	nft_elem_list_add(list, NFT_SET_RX, key, IFNAMSIZ, 0);
+	nft_elem_list_add(list, NFT_SET_SPOOFED, key, IFNAMSIZ, 0);
+	memcpy(key + IFNAMSIZ, att->mac, NFT_MAC_LEN);
+	nft_elem_list_add(list, NFT_SET_MACS, key, IFNAMSIZ + 8, 0);
+	for (i = 0; i < att->addr_count; i++) {
+		uint32_t size = ip_family_addr_size(att->addrs[i].family);
+
+		memcpy(key + IFNAMSIZ + 8, att->addrs[i].addr.bytes, size);
+		nft_elem_list_add(list,
+				  att->addrs[i].family == AF_INET ? NFT_SET_ADDRS4 : NFT_SET_ADDRS6,
+				  key, IFNAMSIZ + 8 + size, 0);
+	}
+	for (i = 0; i < att->port_count; i++) {
+		const struct nft_port_spec *p = &att->ports[i];
+		const struct ip_addr *v4 = nft_group_first_addr(att, AF_INET);
+		const struct ip_addr *v6 = nft_group_first_addr(att, AF_INET6);
+
+		if (p->host_addr.family == AF_INET || (!p->host_addr.family && v4)) {
+			if (!v4)
+				return pw_error_set(err, -EINVAL,
+						    "%s: no IPv4 address to publish a port to",
+						    att->host_ifname);
+			nft_port_elems(list, p, v4);
+		}
+		if (p->host_addr.family == AF_INET6 || (!p->host_addr.family && v6)) {
+			if (!v6)
+				return pw_error_set(err, -EINVAL,
+						    "%s: no IPv6 address to publish a port to",
+						    att->host_ifname);
+			nft_port_elems(list, p, v6);
+		}
+		if (!p->host_addr.family && !v4 && !v6)
+			return pw_error_set(err, -EINVAL, "%s: no address to publish a port to",
+					    att->host_ifname);
+	}
+	return 0;
+}
+
+static int nft_groups_elems(struct nft_elem_list *list, const struct nft_group_spec *atts,
+			    size_t att_count, struct pw_error *err)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < att_count; i++) {
+		r = nft_group_validate(&atts[i], err);
+		if (r >= 0)
+			r = nft_group_elems(list, &atts[i], err);
+		if (r < 0)
+			return pw_error_wrap(err, r, "nftables: group attachment %zu", i);
+	}
+	return 0;
+}
+
+int nft_table_sync_all(struct nft_ctx *ctx, const struct nft_vnet_spec *vnets, size_t vnet_count,
+		       const struct nft_group_spec *attachments, size_t attachment_count,
+		       struct pw_error *err)
 {
 	struct nft_elem_list elems = {0};
 	struct nft_batch b;
@@ -855,30 +1442,74 @@ int nft_table_sync(struct nft_ctx *ctx, const struct nft_vnet_spec *vnets, size_
 		return r;
 	for (i = 0; i < vnet_count; i++)
 		nft_vnet_elems(&elems, &vnets[i], false);
+	r = nft_groups_elems(&elems, attachments, attachment_count, err);
+	if (r < 0) {
+		nft_elem_list_done(&elems);
+		return r;
+	}
 
 	nft_batch_start(ctx, &b);
 	nft_batch_table_reset(&b);
-	nft_table_message(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, xstrdup("create table inet podwire"));
-	nft_chain_message(&b, "forward", "filter", NF_INET_FORWARD, NFT_PRIORITY_FILTER);
-	nft_chain_message(&b, "postrouting", "nat", NF_INET_POST_ROUTING, NFT_PRIORITY_SRCNAT);
+	nft_table_message(&b, NFT_MSG_NEWTABLE, NFPROTO_INET, NLM_F_CREATE, "create");
+	nft_chain_message(&b, NFPROTO_INET, "forward", "filter", NF_INET_FORWARD,
+			  NFT_PRIORITY_FILTER);
+	nft_chain_message(&b, NFPROTO_INET, "postrouting", "nat", NF_INET_POST_ROUTING,
+			  NFT_PRIORITY_SRCNAT);
+	nft_chain_message(&b, NFPROTO_INET, "prerouting", "nat", NF_INET_PRE_ROUTING,
+			  NFT_PRIORITY_DSTNAT);
+	nft_chain_message(&b, NFPROTO_INET, "output", "nat", NF_INET_LOCAL_OUT,
+			  NFT_PRIORITY_DSTNAT);
+	nft_table_message(&b, NFT_MSG_NEWTABLE, NFPROTO_BRIDGE, NLM_F_CREATE, "create");
+	nft_chain_message(&b, NFPROTO_BRIDGE, "prerouting", "filter", NFT_BR_PRE_ROUTING,
+			  NFT_PRIORITY_BRIDGE_FILTER);
+	nft_chain_message(&b, NFPROTO_BRIDGE, "postrouting", "filter", NFT_BR_POST_ROUTING,
+			  NFT_PRIORITY_BRIDGE_FILTER);
 	for (set = 0; set < NFT_SET_COUNT; set++)
 		nft_set_message(&b, set);
-	nft_rules_messages(&b);
-	nft_all_elems_messages(&b, &elems, NFT_MSG_NEWSETELEM, "VNets:");
+	nft_inet_rules_messages(&b);
+	nft_bridge_rules_messages(&b);
+	nft_all_elems_messages(&b, &elems, NFT_MSG_NEWSETELEM, "sync:");
 	r = nft_batch_send(ctx, &b, err);
 	nft_batch_done(&b);
 	nft_elem_list_done(&elems);
 	if (r < 0)
 		return r;
-	log_debug("nftables table synced vnets=%zu", vnet_count);
+	log_debug("nftables tables synced vnets=%zu attachments=%zu", vnet_count,
+		  attachment_count);
 	return 0;
+}
+
+int nft_table_sync(struct nft_ctx *ctx, const struct nft_vnet_spec *vnets, size_t vnet_count,
+		   struct pw_error *err)
+{
+	return nft_table_sync_all(ctx, vnets, vnet_count, NULL, 0, err);
+}
+
+/* Sends add-then-delete of every element of list (so that deleting what is
+ * gone succeeds), then adds those of wanted (may be NULL), in one batch. */
+static int nft_elems_replace(struct nft_ctx *ctx, const struct nft_elem_list *remove,
+			     const struct nft_elem_list *wanted, const char *what,
+			     struct pw_error *err)
+{
+	struct nft_batch b;
+	int r;
+
+	nft_batch_start(ctx, &b);
+	if (remove) {
+		nft_all_elems_messages(&b, remove, NFT_MSG_NEWSETELEM, what);
+		nft_all_elems_messages(&b, remove, NFT_MSG_DELSETELEM, what);
+	}
+	if (wanted)
+		nft_all_elems_messages(&b, wanted, NFT_MSG_NEWSETELEM, what);
+	r = nft_batch_send(ctx, &b, err);
+	nft_batch_done(&b);
+	return r;
 }
 
 int nft_vnet_add(struct nft_ctx *ctx, const struct nft_vnet_spec *vnet, struct pw_error *err)
 {
 	struct nft_elem_list every = {0}, wanted = {0};
 	_cleanup_free_ char *what = NULL;
-	struct nft_batch b;
 	int r;
 
 	r = nft_vnet_validate(vnet, err);
@@ -891,12 +1522,7 @@ int nft_vnet_add(struct nft_ctx *ctx, const struct nft_vnet_spec *vnet, struct p
 	/* Clear every element the bridge could have (so a VNet whose flags
 	 * changed loses the old ones), then add the wanted ones: one batch,
 	 * so nothing is ever missing in between. */
-	nft_batch_start(ctx, &b);
-	nft_all_elems_messages(&b, &every, NFT_MSG_NEWSETELEM, what);
-	nft_all_elems_messages(&b, &every, NFT_MSG_DELSETELEM, what);
-	nft_all_elems_messages(&b, &wanted, NFT_MSG_NEWSETELEM, what);
-	r = nft_batch_send(ctx, &b, err);
-	nft_batch_done(&b);
+	r = nft_elems_replace(ctx, &every, &wanted, what, err);
 	nft_elem_list_done(&every);
 	nft_elem_list_done(&wanted);
 	return r;
@@ -906,7 +1532,6 @@ int nft_vnet_remove(struct nft_ctx *ctx, const struct nft_vnet_spec *vnet, struc
 {
 	struct nft_elem_list every = {0};
 	_cleanup_free_ char *what = NULL;
-	struct nft_batch b;
 	int r;
 
 	r = nft_vnet_validate(vnet, err);
@@ -914,17 +1539,217 @@ int nft_vnet_remove(struct nft_ctx *ctx, const struct nft_vnet_spec *vnet, struc
 		return pw_error_wrap(err, r, "nftables: remove VNet");
 	nft_vnet_elems(&every, vnet, true);
 	what = xasprintf("VNet %s:", vnet->bridge);
-
-	nft_batch_start(ctx, &b);
-	nft_all_elems_messages(&b, &every, NFT_MSG_NEWSETELEM, what);
-	nft_all_elems_messages(&b, &every, NFT_MSG_DELSETELEM, what);
-	r = nft_batch_send(ctx, &b, err);
-	nft_batch_done(&b);
+	r = nft_elems_replace(ctx, &every, NULL, what, err);
 	nft_elem_list_done(&every);
 	return r;
 }
 
-int nft_table_exists(struct nft_ctx *ctx)
+static int nft_peer_change(struct nft_ctx *ctx, const char *bridge_a, const char *bridge_b,
+			   bool peer, struct pw_error *err)
+{
+	struct nft_elem_list pairs = {0};
+	_cleanup_free_ char *what = NULL;
+	int r;
+
+	r = nft_ifname_validate("bridge", bridge_a, err);
+	if (r >= 0)
+		r = nft_ifname_validate("bridge", bridge_b, err);
+	if (r < 0)
+		return pw_error_wrap(err, r, "nftables: %s", peer ? "peer" : "unpeer");
+	if (streq(bridge_a, bridge_b))
+		return pw_error_set(err, -EINVAL, "nftables: cannot peer %s with itself",
+				    bridge_a);
+	nft_peer_elems(&pairs, bridge_a, bridge_b);
+	what = xasprintf("%s %s and %s:", peer ? "peer" : "unpeer", bridge_a, bridge_b);
+	r = nft_elems_replace(ctx, peer ? NULL : &pairs, peer ? &pairs : NULL, what, err);
+	nft_elem_list_done(&pairs);
+	return r;
+}
+
+int nft_vnet_peer(struct nft_ctx *ctx, const char *bridge_a, const char *bridge_b,
+		  struct pw_error *err)
+{
+	return nft_peer_change(ctx, bridge_a, bridge_b, true, err);
+}
+
+int nft_vnet_unpeer(struct nft_ctx *ctx, const char *bridge_a, const char *bridge_b,
+		    struct pw_error *err)
+{
+	return nft_peer_change(ctx, bridge_a, bridge_b, false, err);
+}
+
+int nft_group_add(struct nft_ctx *ctx, const struct nft_group_spec *attachments,
+		  size_t attachment_count, struct pw_error *err)
+{
+	struct nft_elem_list elems = {0};
+	int r;
+
+	/* Only adds (without EXCL): elements already there keep their
+	 * counters, and a port held by another group is refused. */
+	r = nft_groups_elems(&elems, attachments, attachment_count, err);
+	if (r >= 0)
+		r = nft_elems_replace(ctx, NULL, &elems, "group:", err);
+	nft_elem_list_done(&elems);
+	return r;
+}
+
+int nft_group_remove(struct nft_ctx *ctx, const struct nft_group_spec *attachments,
+		     size_t attachment_count, struct pw_error *err)
+{
+	struct nft_elem_list elems = {0};
+	int r;
+
+	r = nft_groups_elems(&elems, attachments, attachment_count, err);
+	if (r >= 0)
+		r = nft_elems_replace(ctx, &elems, NULL, "group:", err);
+	nft_elem_list_done(&elems);
+	return r;
+}
+
+/* Counters: a dump of the elements of each counter set. */
+static const enum nft_set_index nft_counter_sets[NFT_COUNTER_KIND_COUNT] = {
+    [NFT_COUNTER_GROUP_TX] = NFT_SET_TX,
+    [NFT_COUNTER_GROUP_RX] = NFT_SET_RX,
+    [NFT_COUNTER_SPOOFED] = NFT_SET_SPOOFED,
+    [NFT_COUNTER_DROPPED] = NFT_SET_DROPPED,
+};
+
+struct nft_counter_dump {
+	struct nft_counters *counters;
+	size_t allocated;
+	enum nft_counter_kind kind;
+	struct nft_counter *current;
+};
+
+static int nft_counter_expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct nft_counter *c = data;
+
+	if (streq(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter")) {
+		c->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		c->bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	}
+	return 0;
+}
+
+static int nft_counter_elem_cb(struct nftnl_set_elem *e, void *data)
+{
+	struct nft_counter_dump *dump = data;
+	struct nft_counters *counters = dump->counters;
+	struct nft_counter *c;
+	const void *key;
+	uint32_t key_len = 0;
+
+	key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &key_len);
+	if (!key || key_len != IFNAMSIZ)
+		return 0;
+	if (counters->count == dump->allocated) {
+		dump->allocated = dump->allocated ? dump->allocated * 2 : 64;
+		counters->items = xrealloc(counters->items, dump->allocated * sizeof(*c));
+	}
+	c = &counters->items[counters->count++];
+	memset(c, 0, sizeof(*c));
+	c->kind = dump->kind;
+	memcpy(c->name, key, IFNAMSIZ);
+	c->name[IFNAMSIZ - 1] = '\0';
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPR)) {
+		struct nftnl_expr *expr = (void *)nftnl_set_elem_get(e, NFTNL_SET_ELEM_EXPR, NULL);
+		if (expr)
+			nft_counter_expr_cb(expr, c);
+	}
+	nftnl_set_elem_expr_foreach(e, nft_counter_expr_cb, c);
+	return 0;
+}
+
+static int nft_counter_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	int r;
+
+	if (!s)
+		xalloc_die();
+	r = nftnl_set_elems_nlmsg_parse(nlh, s);
+	if (r >= 0)
+		nftnl_set_elem_foreach(s, nft_counter_elem_cb, data);
+	nftnl_set_free(s);
+	return r < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+static int nft_counters_dump_set(struct nft_ctx *ctx, struct nft_counter_dump *dump,
+				 struct pw_error *err)
+{
+	enum nft_set_index set = nft_counter_sets[dump->kind];
+	_cleanup_free_ char *buf = xmalloc(MNL_SOCKET_BUFFER_SIZE);
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+	uint32_t seq = ctx->seq++;
+	int r;
+
+	if (!s)
+		xalloc_die();
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, nft_set_defs[set].name);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, nft_set_family(set),
+				    NLM_F_DUMP | NLM_F_ACK, seq);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	if (mnl_socket_sendto(ctx->nl, nlh, nlh->nlmsg_len) < 0)
+		return pw_error_set(err, -errno, "nftables: asking for set %s: %m",
+				    nft_set_defs[set].name);
+	for (;;) {
+		ssize_t len = mnl_socket_recvfrom(ctx->nl, buf, MNL_SOCKET_BUFFER_SIZE);
+
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			return pw_error_set(err, -errno, "nftables: reading set %s: %m",
+					    nft_set_defs[set].name);
+		}
+		r = mnl_cb_run(buf, len, seq, ctx->portid, nft_counter_msg_cb, dump);
+		if (r == MNL_CB_STOP)
+			return 0;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return pw_error_set(err, -errno, "nftables: reading set %s: %m",
+					    nft_set_defs[set].name);
+		}
+	}
+}
+
+int nft_counters_read(struct nft_ctx *ctx, struct nft_counters *ret, struct pw_error *err)
+{
+	struct nft_counter_dump dump = {.counters = ret};
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	for (dump.kind = 0; dump.kind < NFT_COUNTER_KIND_COUNT; dump.kind++) {
+		r = nft_counters_dump_set(ctx, &dump, err);
+		if (r < 0) {
+			nft_counters_done(ret);
+			return r;
+		}
+	}
+	return 0;
+}
+
+void nft_counters_done(struct nft_counters *counters)
+{
+	free(counters->items);
+	counters->items = NULL;
+	counters->count = 0;
+}
+
+const struct nft_counter *nft_counters_find(const struct nft_counters *counters,
+					    enum nft_counter_kind kind, const char *name)
+{
+	for (size_t i = 0; i < counters->count; i++)
+		if (counters->items[i].kind == kind && streq(counters->items[i].name, name))
+			return &counters->items[i];
+	return NULL;
+}
+
+static int nft_one_table_exists(struct nft_ctx *ctx, uint32_t family)
 {
 	_cleanup_free_ char *buf = xmalloc(MNL_SOCKET_BUFFER_SIZE);
 	struct nftnl_table *t = nftnl_table_alloc();
@@ -935,7 +1760,7 @@ int nft_table_exists(struct nft_ctx *ctx)
 	if (!t)
 		xalloc_die();
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE_NAME);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFT_FAMILY, NLM_F_ACK, seq);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, family, NLM_F_ACK, seq);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
 	if (mnl_socket_sendto(ctx->nl, nlh, nlh->nlmsg_len) < 0)
@@ -973,6 +1798,19 @@ int nft_table_exists(struct nft_ctx *ctx)
 			return found ? 1 : 0;
 		}
 	}
+}
+
+int nft_table_exists(struct nft_ctx *ctx)
+{
+	enum nft_table_index t;
+	int r;
+
+	for (t = 0; t < NFT_TABLE_COUNT; t++) {
+		r = nft_one_table_exists(ctx, nft_table_families[t]);
+		if (r <= 0)
+			return r;
+	}
+	return 1;
 }
 
 int nft_table_remove(struct nft_ctx *ctx, struct pw_error *err)

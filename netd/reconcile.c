@@ -243,7 +243,7 @@ static void delete_strangers(struct netd *netd, struct link_list *links)
 		r = link_delete(netd->nl, name);
 		if (r < 0)
 			log_warn_errno(r, "cannot delete unknown link %s", name);
-		else
+		else if (r > 0)
 			log_info("deleted link unknown to the state link=%s", name);
 	}
 }

@@ -3,6 +3,7 @@
  * invalid_params error and changes nothing. */
 #include <errno.h>
 
+#include "dns-records.h"
 #include "events.h"
 #include "json-util.h"
 #include "netd.h"
@@ -188,5 +189,14 @@ const struct rpc_method netd_rpc_methods[] = {
 	{"group.list", group_list, false},
 	{"group.show", group_show, false},
 	{"events.subscribe", events_subscribe, false},
+	/* DNS records and zones (netd/dns-records.c) */
+	{"dns.record.add", dns_rpc_record_add, true},
+	{"dns.record.remove", dns_rpc_record_remove, true},
+	{"dns.record.list", dns_rpc_record_list, false},
+	{"dns.zone.create", dns_rpc_zone_create, true},
+	{"dns.zone.delete", dns_rpc_zone_delete, true},
+	{"dns.zone.list", dns_rpc_zone_list, false},
+	{"dns.zone.link", dns_rpc_zone_link, true},
+	{"dns.zone.unlink", dns_rpc_zone_unlink, true},
 };
 const size_t netd_rpc_method_count = ARRAY_SIZE(netd_rpc_methods);

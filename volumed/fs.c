@@ -31,10 +31,10 @@
 static void fs_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct share_fs *fs = userdata;
-	const unsigned wanted =
-	    FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE | FUSE_CAP_SPLICE_READ |
-	    FUSE_CAP_READDIRPLUS | FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_ASYNC_DIO |
-	    FUSE_CAP_CACHE_SYMLINKS | FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_ASYNC_READ;
+	const unsigned wanted = FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
+				FUSE_CAP_READDIRPLUS | FUSE_CAP_PARALLEL_DIROPS |
+				FUSE_CAP_ASYNC_DIO | FUSE_CAP_CACHE_SYMLINKS |
+				FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_ASYNC_READ;
 
 	conn->want |= conn->capable & wanted;
 	if (fs->writeback_cache && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))

@@ -50,8 +50,7 @@ static int list_foreach(const char *value, item_cb cb, void *userdata, struct pw
 	return 0;
 }
 
-static int copy_str(char *dst, size_t size, const char *src, const char *what,
-		    struct pw_error *err)
+static int copy_str(char *dst, size_t size, const char *src, const char *what, struct pw_error *err)
 {
 	size_t len = strlen(src);
 
@@ -171,8 +170,7 @@ static int port_item(const char *item, size_t index, void *userdata, struct pw_e
 	cport = colon + 1;
 	cport_len = slash ? (size_t)(slash - cport) : strlen(cport);
 	if (parse_port_number(cport, cport_len, &port.container_port) < 0)
-		return pw_error_set(err, -EINVAL, "'%.80s': container port must be 1..65535",
-				    item);
+		return pw_error_set(err, -EINVAL, "'%.80s': container port must be 1..65535", item);
 	if (!slash || streq(slash, "/tcp"))
 		strcpy(port.protocol, "tcp");
 	else if (streq(slash, "/udp"))
@@ -218,9 +216,8 @@ int hook_validate_dest(const char *dest, struct pw_error *err)
 		return pw_error_set(err, -EINVAL, "destination '%.80s' ends with '/'", dest);
 	for (p = dest; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return pw_error_set(err, -EINVAL,
-					    "destination '%.80s' contains a control character",
-					    dest);
+			return pw_error_set(
+			    err, -EINVAL, "destination '%.80s' contains a control character", dest);
 	/* Walk the components: each starts after a '/'. */
 	for (p = dest; p && *p; p = strchr(p + 1, '/')) {
 		const char *c = p + 1;
@@ -313,12 +310,12 @@ int hook_validate_mac(const char *mac, struct pw_error *err)
 	    sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%n", &bytes[0], &bytes[1], &bytes[2], &bytes[3],
 		   &bytes[4], &bytes[5], &consumed) != 6 ||
 	    consumed != MAC_STRLEN - 1)
-		return pw_error_set(err, -EINVAL, "'%.40s' is not a MAC address (02:00:00:00:00:01)",
-				    mac);
+		return pw_error_set(err, -EINVAL,
+				    "'%.40s' is not a MAC address (02:00:00:00:00:01)", mac);
 	for (int i = 0; i < (int)MAC_STRLEN - 1; i++)
 		if ((i % 3 == 2) ? mac[i] != ':' : !isxdigit((unsigned char)mac[i]))
-			return pw_error_set(err, -EINVAL,
-					    "'%.40s' is not a MAC address (02:00:00:00:00:01)", mac);
+			return pw_error_set(
+			    err, -EINVAL, "'%.40s' is not a MAC address (02:00:00:00:00:01)", mac);
 	if (bytes[0] & 1)
 		return pw_error_set(err, -EINVAL, "MAC %s is a multicast address", mac);
 	for (int i = 0; i < 6; i++)
@@ -371,8 +368,8 @@ static int option_item(const char *item, size_t index, void *userdata, struct pw
 					    "option '%.40s' may contain only letters, digits and "
 					    "'-_.:' (e.g. ndots:2)",
 					    item);
-	return copy_str(dns->options[dns->option_count++], sizeof(dns->options[0]), item,
-			"option", err);
+	return copy_str(dns->options[dns->option_count++], sizeof(dns->options[0]), item, "option",
+			err);
 }
 
 struct annotation {
@@ -468,17 +465,17 @@ static int parse_volumes(const char *value, struct hook_spec *spec, struct pw_er
 }
 
 static const struct annotation annotations_known[] = {
-	{"group", parse_group},
-	{"vnet", parse_vnet},
-	{"ip", parse_ip},
-	{"mac", parse_mac},
-	{"hostname", parse_hostname},
-	{"aliases", parse_aliases},
-	{"ports", parse_ports},
-	{"dns.nameservers", parse_nameservers},
-	{"dns.searches", parse_searches},
-	{"dns.options", parse_options},
-	{"volumes", parse_volumes},
+    {"group", parse_group},
+    {"vnet", parse_vnet},
+    {"ip", parse_ip},
+    {"mac", parse_mac},
+    {"hostname", parse_hostname},
+    {"aliases", parse_aliases},
+    {"ports", parse_ports},
+    {"dns.nameservers", parse_nameservers},
+    {"dns.searches", parse_searches},
+    {"dns.options", parse_options},
+    {"volumes", parse_volumes},
 };
 
 /* Binds bare addresses ("#N") to the VNet at position N and checks named
@@ -504,9 +501,9 @@ static int resolve_ips(struct hook_spec *spec, struct pw_error *err)
 		for (size_t v = 0; v < spec->vnet_count; v++)
 			found = found || streq(spec->vnets[v], ip->vnet);
 		if (!found)
-			return pw_error_set(err, -EINVAL,
-					    "annotation podwire.ip: VNet '%s' is not in podwire.vnet",
-					    ip->vnet);
+			return pw_error_set(
+			    err, -EINVAL, "annotation podwire.ip: VNet '%s' is not in podwire.vnet",
+			    ip->vnet);
 		for (size_t j = 0; j < i; j++)
 			if (streq(spec->ips[j].vnet, ip->vnet))
 				return pw_error_set(err, -EINVAL,
@@ -528,7 +525,8 @@ int hook_spec_parse(json_t *annotations, const char *container_id, struct hook_s
 	if (annotations && !json_is_object(annotations))
 		return pw_error_set(err, -EINVAL, "annotations: expected an object");
 
-	json_object_foreach(annotations, key, value) {
+	json_object_foreach(annotations, key, value)
+	{
 		const struct annotation *a = NULL;
 
 		if (strncmp(key, ANNOTATION_PREFIX, strlen(ANNOTATION_PREFIX)) != 0)
@@ -548,8 +546,8 @@ int hook_spec_parse(json_t *annotations, const char *container_id, struct hook_s
 	if (!ret->group[0]) {
 		r = name_validate_group(container_id, err);
 		if (r < 0)
-			return pw_error_wrap(err, r,
-					     "container id cannot be a group id; set podwire.group");
+			return pw_error_wrap(
+			    err, r, "container id cannot be a group id; set podwire.group");
 		strcpy(ret->group, container_id);
 	}
 	r = resolve_ips(ret, err);

@@ -83,7 +83,7 @@ struct hook_spec {
 	size_t vnet_count;
 	struct hook_ip ips[HOOK_VNETS_MAX];
 	size_t ip_count;
-	char mac[MAC_STRLEN]; /* "" = netd picks */
+	char mac[MAC_STRLEN];		  /* "" = netd picks */
 	char hostname[DNS_LABEL_MAX + 1]; /* "" = none */
 	char aliases[HOOK_ALIASES_MAX][DNS_LABEL_MAX + 1];
 	size_t alias_count;

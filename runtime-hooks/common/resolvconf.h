@@ -31,7 +31,7 @@ struct hosts_entry {
 	const char *addresses[HOSTS_ADDRESSES_MAX]; /* the group's addresses */
 	size_t address_count;
 	const char *hostname; /* NULL or "": no own line */
-	const char *domain; /* NULL or "": names are not qualified */
+	const char *domain;   /* NULL or "": names are not qualified */
 	const char *const *aliases;
 	size_t alias_count;
 };

@@ -21,8 +21,8 @@ int daemon_connect(const char *run_dir, const char *name, struct rpc_client **re
 int netd_group_attach(struct rpc_client *netd, const struct hook_spec *spec, const char *netns,
 		      struct pw_error *err)
 {
-	json_auto_t *params = json_pack("{s:s, s:s, s:[]}", "id", spec->group, "netns", netns,
-					"vnets");
+	json_auto_t *params =
+	    json_pack("{s:s, s:s, s:[]}", "id", spec->group, "netns", netns, "vnets");
 	json_auto_t *result = NULL;
 	json_t *vnets = json_object_get(params, "vnets");
 
@@ -61,8 +61,7 @@ int netd_group_detach(struct rpc_client *netd, const char *group, struct pw_erro
 	return rpc_client_call(netd, "group.detach", params, &result, err);
 }
 
-static int copy_field(char *dst, size_t size, json_t *value, const char *what,
-		      struct pw_error *err)
+static int copy_field(char *dst, size_t size, json_t *value, const char *what, struct pw_error *err)
 {
 	if (!json_is_string(value) || json_string_length(value) >= size)
 		return pw_error_set(err, -EBADMSG, "netd reply: bad %s", what);
@@ -103,7 +102,8 @@ int netd_group_net(struct rpc_client *netd, const char *group, struct group_net 
 			return r;
 	}
 	aliases = json_object_get(result, "aliases");
-	json_array_foreach(aliases, i, alias) {
+	json_array_foreach(aliases, i, alias)
+	{
 		if (ret->alias_count >= HOOK_ALIASES_MAX)
 			break;
 		r = copy_field(ret->aliases[ret->alias_count++], sizeof(ret->aliases[0]), alias,
@@ -114,14 +114,16 @@ int netd_group_net(struct rpc_client *netd, const char *group, struct group_net 
 	attachments = json_object_get(result, "attachments");
 	if (!json_is_array(attachments))
 		return pw_error_set(err, -EBADMSG, "netd reply: group has no attachments array");
-	json_array_foreach(attachments, i, attachment) {
+	json_array_foreach(attachments, i, attachment)
+	{
 		json_t *addresses, *address, *gateway, *vnet;
 		size_t j;
 
 		vnet = json_object_get(attachment, "vnet");
 		gateway = json_object_get(attachment, "gateway");
 		addresses = json_object_get(attachment, "addresses");
-		json_array_foreach(addresses, j, address) {
+		json_array_foreach(addresses, j, address)
+		{
 			if (ret->address_count >= HOSTS_ADDRESSES_MAX)
 				break;
 			r = copy_field(ret->addresses[ret->address_count++],
@@ -129,9 +131,10 @@ int netd_group_net(struct rpc_client *netd, const char *group, struct group_net 
 			if (r < 0)
 				return r;
 		}
-		if (gateway && json_is_string(gateway) && ret->gateway_count < RESOLV_NAMESERVERS_MAX) {
-			r = copy_field(ret->gateways[ret->gateway_count++], sizeof(ret->gateways[0]),
-				       gateway, "gateway", err);
+		if (gateway && json_is_string(gateway) &&
+		    ret->gateway_count < RESOLV_NAMESERVERS_MAX) {
+			r = copy_field(ret->gateways[ret->gateway_count++],
+				       sizeof(ret->gateways[0]), gateway, "gateway", err);
 			if (r < 0)
 				return r;
 		}
@@ -149,13 +152,22 @@ int netd_group_net(struct rpc_client *netd, const char *group, struct group_net 
 }
 
 int volumed_share_use(struct rpc_client *volumed, const char *share, const char *group,
-		      bool read_only, struct pw_error *err)
+		      bool read_only, char **ret_mountpoint, struct pw_error *err)
 {
-	json_auto_t *params = json_pack("{s:s, s:s, s:b}", "name", share, "group", group,
-					"read_only", read_only);
+	json_auto_t *params =
+	    json_pack("{s:s, s:s, s:b}", "name", share, "group", group, "read_only", read_only);
 	json_auto_t *result = NULL;
+	json_t *mountpoint;
+	int r;
 
-	return rpc_client_call(volumed, "share.use", params, &result, err);
+	r = rpc_client_call(volumed, "share.use", params, &result, err);
+	if (r < 0)
+		return r;
+	mountpoint = json_object_get(result, "mountpoint");
+	if (!json_is_string(mountpoint) || json_string_value(mountpoint)[0] != '/')
+		return pw_error_set(err, -EBADMSG, "volumed reply: no mountpoint");
+	*ret_mountpoint = xstrdup(json_string_value(mountpoint));
+	return 0;
 }
 
 int volumed_share_release(struct rpc_client *volumed, const char *share, const char *group,

@@ -38,7 +38,8 @@ int netd_group_detach(struct rpc_client *netd, const char *group, struct pw_erro
 int netd_group_net(struct rpc_client *netd, const char *group, struct group_net *ret,
 		   struct pw_error *err);
 
+/* *ret_mountpoint (malloc'd): where volumed serves the share. */
 int volumed_share_use(struct rpc_client *volumed, const char *share, const char *group,
-		      bool read_only, struct pw_error *err);
+		      bool read_only, char **ret_mountpoint, struct pw_error *err);
 int volumed_share_release(struct rpc_client *volumed, const char *share, const char *group,
 			  struct pw_error *err);

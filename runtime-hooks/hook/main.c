@@ -12,13 +12,13 @@
 #include "stage.h"
 #include "xalloc.h"
 
-#define HOOK_VERSION "0.1.0"
+#define HOOK_VERSION	"0.1.0"
 #define DEFAULT_RUN_DIR "/run/podwire"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: podwire-hook [OPTIONS] STAGE\n"
+		"Usage: podwire-hook [OPTIONS] [STAGE]\n"
 		"\n"
 		"The podwire OCI runtime hook. A runtime (crun, runc, podman, CRI-O) runs it\n"
 		"with the container state on stdin; it reads the bundle's config.json and\n"
@@ -29,10 +29,14 @@ static void usage(FILE *out)
 		"Stages:\n"
 		"  createRuntime, prestart   attach the group, write DNS files, mount shares\n"
 		"  poststop                  undo what createRuntime did for this container\n"
+		"Without STAGE (an oci-hooks(5) file gives every stage the same arguments) the\n"
+		"stage follows from the state's status: creating or created = start, stopped =\n"
+		"poststop.\n"
 		"\n"
 		"Options:\n"
 		"  --run-dir DIR       podwire's run directory (default: $PODWIRE_RUN_DIR or\n"
-		"                      " DEFAULT_RUN_DIR "); sockets DIR/netd.sock, DIR/volumed.sock\n"
+		"                      " DEFAULT_RUN_DIR
+		"); sockets DIR/netd.sock, DIR/volumed.sock\n"
 		"  --log-level LEVEL   debug, info, warn or error (default: warn)\n"
 		"  -h, --help          show this help\n"
 		"      --version       show the version\n");
@@ -70,16 +74,17 @@ static char *read_all(FILE *in, size_t limit, size_t *ret_len)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"run-dir", required_argument, NULL, 'r'},
-		{"log-level", required_argument, NULL, 'l'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{},
+	    {"run-dir", required_argument, NULL, 'r'},
+	    {"log-level", required_argument, NULL, 'l'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {},
 	};
 	const char *run_dir = getenv("PODWIRE_RUN_DIR");
 	struct oci_container c = {0};
 	struct pw_error err = {0};
-	enum hook_stage stage;
+	enum hook_stage stage = HOOK_STAGE_START;
+	const char *stage_name;
 	_cleanup_free_ char *state = NULL;
 	size_t state_len = 0;
 	int opt, r;
@@ -112,16 +117,17 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "podwire-hook: expected one STAGE argument (createRuntime, "
+	if (optind + 1 < argc) {
+		fprintf(stderr, "podwire-hook: expected at most one STAGE argument (createRuntime, "
 				"prestart or poststop)\n");
 		return 2;
 	}
-	if (hook_stage_parse(argv[optind], &stage) < 0) {
+	stage_name = optind < argc ? argv[optind] : NULL;
+	if (stage_name && hook_stage_parse(stage_name, &stage) < 0) {
 		fprintf(stderr,
 			"podwire-hook: stage '%s' is not one podwire-hook runs at; use "
 			"createRuntime (or prestart) and poststop\n",
-			argv[optind]);
+			stage_name);
 		return 2;
 	}
 	if (strempty(run_dir))
@@ -129,11 +135,20 @@ int main(int argc, char **argv)
 
 	state = read_all(stdin, OCI_STATE_MAX, &state_len);
 	if (!state) {
-		fprintf(stderr, "podwire-hook: %s: cannot read the container state on stdin\n",
-			argv[optind]);
+		fprintf(stderr, "podwire-hook: cannot read the container state on stdin\n");
 		return 1;
 	}
 	r = oci_state_parse(state, state_len, &c, &err);
+	if (r >= 0 && !stage_name) {
+		r = hook_stage_from_status(c.status, &stage);
+		if (r < 0)
+			pw_error_set(&err, r,
+				     "no STAGE argument and the state's status '%s' does not tell "
+				     "the stage",
+				     c.status ? c.status : "");
+		else
+			stage_name = stage == HOOK_STAGE_START ? "createRuntime" : "poststop";
+	}
 	if (r >= 0) {
 		if (stage == HOOK_STAGE_START) {
 			r = oci_config_load(&c, &err);
@@ -144,8 +159,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (r < 0)
-		fprintf(stderr, "podwire-hook: %s%s%s: %s\n", argv[optind], c.id ? " " : "",
-			c.id ? c.id : "", pw_error_message(&err));
+		fprintf(stderr, "podwire-hook: %s%s%s: %s\n", stage_name ? stage_name : "hook",
+			c.id ? " " : "", c.id ? c.id : "", pw_error_message(&err));
 	oci_container_done(&c);
 	return r < 0 ? 1 : 0;
 }

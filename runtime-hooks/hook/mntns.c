@@ -22,8 +22,8 @@
 static int openat2_in_root(int root_fd, const char *rel, int flags)
 {
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	    .flags = (uint64_t)(flags | O_CLOEXEC),
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	int fd;
 
@@ -90,8 +90,8 @@ static int prepare_target(int root_fd, const struct bind_request *req, int *ret_
 		return r;
 	fd = openat2_in_root(root_fd, rel, O_PATH);
 	if (fd == -ENOENT) {
-		int created = openat(dir_fd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
-				     0644);
+		int created = openat(dir_fd, base,
+				     O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (created < 0)
 			return -errno;
 		close(created);
@@ -120,17 +120,19 @@ static void undo_mount(int root_fd, const char *dest)
 	close(fd);
 }
 
-static _Noreturn void child_fail(int report_fd, const char *fmt, ...) _printf_(2, 3);
-static _Noreturn void child_fail(int report_fd, const char *fmt, ...)
+/* The report is the positive errno (an int), then the message. */
+static _Noreturn void child_fail(int report_fd, int errnum, const char *fmt, ...) _printf_(3, 4);
+static _Noreturn void child_fail(int report_fd, int errnum, const char *fmt, ...)
 {
-	char msg[PW_ERROR_MESSAGE_MAX];
+	char msg[sizeof(int) + PW_ERROR_MESSAGE_MAX];
 	va_list ap;
 	ssize_t n;
 
+	memcpy(msg, &errnum, sizeof(int));
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg + sizeof(int), PW_ERROR_MESSAGE_MAX, fmt, ap);
 	va_end(ap);
-	n = write(report_fd, msg, strlen(msg));
+	n = write(report_fd, msg, sizeof(int) + strlen(msg + sizeof(int)));
 	(void)n;
 	_exit(1);
 }
@@ -141,10 +143,10 @@ static _Noreturn void child_run(int ns_fd, const char *rootfs, const struct bind
 	_cleanup_close_ int root_fd = -EBADF;
 
 	if (setns(ns_fd, CLONE_NEWNS) < 0)
-		child_fail(report_fd, "cannot enter the container's mount namespace: %m");
+		child_fail(report_fd, errno, "cannot enter the container's mount namespace: %m");
 	root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
-		child_fail(report_fd, "rootfs %s: %m", rootfs);
+		child_fail(report_fd, errno, "rootfs %s: %m", rootfs);
 	for (size_t i = 0; i < count; i++) {
 		_cleanup_close_ int target = -EBADF;
 		int r = prepare_target(root_fd, &reqs[i], &target);
@@ -155,8 +157,8 @@ static _Noreturn void child_run(int ns_fd, const char *rootfs, const struct bind
 		if (r < 0) {
 			for (size_t j = i; j-- > 0;)
 				undo_mount(root_fd, reqs[j].dest);
-			child_fail(report_fd, "mount %s at %s: %s", reqs[i].source, reqs[i].dest,
-				   strerror(-r));
+			child_fail(report_fd, -r, "mount %s at %s: %s", reqs[i].source,
+				   reqs[i].dest, strerror(-r));
 		}
 	}
 	_exit(0);
@@ -169,7 +171,7 @@ int mntns_bind_all(int pid, const char *rootfs, const struct bind_request *reqs,
 	size_t tree_count = 0;
 	_cleanup_close_ int ns_fd = -EBADF;
 	int pipe_fds[2] = {-EBADF, -EBADF};
-	char ns_path[64], msg[PW_ERROR_MESSAGE_MAX];
+	char ns_path[64], msg[sizeof(int) + PW_ERROR_MESSAGE_MAX];
 	ssize_t n;
 	pid_t child;
 	int status, r = 0;
@@ -228,8 +230,15 @@ int mntns_bind_all(int pid, const char *rootfs, const struct bind_request *reqs,
 			r = pw_error_set(err, -errno, "waitpid: %m");
 			goto out;
 		}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		r = pw_error_set(err, -EIO, "%s", msg[0] ? msg : "mount helper failed");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		int errnum = EIO;
+
+		if (n > (ssize_t)sizeof(int))
+			memcpy(&errnum, msg, sizeof(int));
+		r = pw_error_set(err, -(errnum > 0 ? errnum : EIO), "%s",
+				 n > (ssize_t)sizeof(int) ? msg + sizeof(int)
+							  : "mount helper failed");
+	}
 out:
 	for (size_t i = 0; i < tree_count; i++)
 		close(trees[i]);

@@ -20,7 +20,7 @@
 
 struct bind_request {
 	const char *source; /* host path: a file or a directory */
-	const char *dest; /* absolute path inside the container */
+	const char *dest;   /* absolute path inside the container */
 	bool read_only;
 	bool file; /* mount point is a file (created empty if missing) */
 };

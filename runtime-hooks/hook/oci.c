@@ -9,8 +9,7 @@
 #include "oci.h"
 #include "xalloc.h"
 
-int oci_state_parse(const char *text, size_t len, struct oci_container *ret,
-		    struct pw_error *err)
+int oci_state_parse(const char *text, size_t len, struct oci_container *ret, struct pw_error *err)
 {
 	json_auto_t *state = NULL;
 	json_t *annotations = NULL;
@@ -26,9 +25,9 @@ int oci_state_parse(const char *text, size_t len, struct oci_container *ret,
 	state = json_loadb(text, len, 0, &jerr);
 	if (!state)
 		return pw_error_set(err, -EBADMSG, "state on stdin is not JSON: %s", jerr.text);
-	r = json_unpack_err(state, err, "state on stdin", 0, "{s:s, s?:s, s?:I, s?:s, s?:o}",
-			    "id", &id, "status", &status, "pid", &pid, "bundle", &bundle,
-			    "annotations", &annotations);
+	r = json_unpack_err(state, err, "state on stdin", 0, "{s:s, s?:s, s?:I, s?:s, s?:o}", "id",
+			    &id, "status", &status, "pid", &pid, "bundle", &bundle, "annotations",
+			    &annotations);
 	if (r < 0)
 		return r;
 	r = name_validate_group(id, err);
@@ -40,6 +39,7 @@ int oci_state_parse(const char *text, size_t len, struct oci_container *ret,
 		return pw_error_set(err, -EINVAL, "state on stdin: annotations is not an object");
 
 	ret->id = xstrdup(id);
+	ret->status = status ? xstrdup(status) : NULL;
 	ret->pid = (int)pid;
 	ret->bundle = bundle && *bundle ? xstrdup(bundle) : NULL;
 	ret->annotations = annotations ? json_incref(annotations) : json_object();
@@ -79,6 +79,7 @@ int oci_config_load(struct oci_container *c, struct pw_error *err)
 void oci_container_done(struct oci_container *c)
 {
 	free(c->id);
+	free(c->status);
 	free(c->bundle);
 	free(c->rootfs);
 	json_decref(c->annotations);

@@ -17,16 +17,16 @@
 
 struct oci_container {
 	char *id;
-	int pid; /* host pid; 0 when the state has none (poststop) */
+	char *status; /* creating, created, running, stopped; NULL if absent */
+	int pid;      /* host pid; 0 when the state has none (poststop) */
 	char *bundle;
-	char *rootfs; /* absolute; NULL until oci_config_load() */
+	char *rootfs;	     /* absolute; NULL until oci_config_load() */
 	json_t *annotations; /* owned; an object (maybe empty) */
 };
 
 /* Parses the state JSON text. The id must be usable as a file name
  * (name_validate_group's alphabet). */
-int oci_state_parse(const char *text, size_t len, struct oci_container *ret,
-		    struct pw_error *err);
+int oci_state_parse(const char *text, size_t len, struct oci_container *ret, struct pw_error *err);
 /* Reads BUNDLE/config.json: root.path (relative to the bundle unless
  * absolute) and annotations (which replace those of the state, if any). */
 int oci_config_load(struct oci_container *c, struct pw_error *err);

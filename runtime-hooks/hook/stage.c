@@ -44,6 +44,21 @@ int hook_stage_parse(const char *name, enum hook_stage *ret)
 	return -EINVAL;
 }
 
+int hook_stage_from_status(const char *status, enum hook_stage *ret)
+{
+	if (!status)
+		return -EINVAL;
+	if (streq(status, "creating") || streq(status, "created")) {
+		*ret = HOOK_STAGE_START;
+		return 0;
+	}
+	if (streq(status, "stopped")) {
+		*ret = HOOK_STAGE_STOP;
+		return 0;
+	}
+	return -EINVAL;
+}
+
 struct clients {
 	const char *run_dir;
 	struct rpc_client *netd;
@@ -208,10 +223,11 @@ static int start_network(struct store *s, struct clients *cl, const struct hook_
 					    spec->group);
 		}
 		if (hook_spec_wants_network(spec) && !same_vnets(spec, &a))
-			return pw_error_set(err, -EINVAL,
-					    "group '%s' is attached to other VNets than podwire.vnet "
-					    "asks",
-					    spec->group);
+			return pw_error_set(
+			    err, -EINVAL,
+			    "group '%s' is attached to other VNets than podwire.vnet "
+			    "asks",
+			    spec->group);
 		if (a.attached) {
 			m->network = true;
 			return store_member_write(s, m);
@@ -324,9 +340,10 @@ static int render_dns(struct store *s, struct clients *cl, const struct hook_spe
 	return 0;
 }
 
-/* Steps 5 and 6 need the spec's volumes in the record before share.use. */
+/* Step 5: share.use for each volume, recorded before it is called.
+ * mountpoints[i] gets where volumed serves volume i's share. */
 static int use_shares(struct store *s, struct clients *cl, const struct hook_spec *spec,
-		      struct member *m, struct pw_error *err)
+		      struct member *m, char **mountpoints, struct pw_error *err)
 {
 	for (size_t i = 0; i < spec->volume_count; i++) {
 		const struct hook_volume *vol = &spec->volumes[i];
@@ -336,18 +353,20 @@ static int use_shares(struct store *s, struct clients *cl, const struct hook_spe
 
 		for (size_t j = 0; j < m->share_count; j++)
 			held = held || streq(m->shares[j].name, vol->share);
-		if (held) /* two destinations of one share: one use */
-			continue;
-		strcpy(m->shares[m->share_count].name, vol->share);
-		m->shares[m->share_count].read_only = vol->read_only;
-		m->share_count++;
-		r = store_member_write(s, m);
-		if (r < 0)
-			return pw_error_set(err, r, "write container record: %s", strerror(-r));
+		if (!held) {
+			strcpy(m->shares[m->share_count].name, vol->share);
+			m->shares[m->share_count].read_only = vol->read_only;
+			m->share_count++;
+			r = store_member_write(s, m);
+			if (r < 0)
+				return pw_error_set(err, r, "write container record: %s",
+						    strerror(-r));
+		}
 		r = get_volumed(cl, &volumed, err);
 		if (r < 0)
 			return r;
-		r = volumed_share_use(volumed, vol->share, spec->group, vol->read_only, err);
+		r = volumed_share_use(volumed, vol->share, spec->group, vol->read_only,
+				      &mountpoints[i], err);
 		if (r < 0)
 			return pw_error_wrap(err, r, "share '%s'", vol->share);
 	}
@@ -359,7 +378,7 @@ static int do_start(struct store *s, struct clients *cl, const struct hook_spec 
 {
 	struct bind_request reqs[HOOK_VOLUMES_MAX + 2];
 	_cleanup_free_ char *resolv = NULL, *hosts = NULL;
-	char share_paths[HOOK_VOLUMES_MAX][PATH_MAX];
+	char *mountpoints[HOOK_VOLUMES_MAX] = {0};
 	size_t req_count = 0;
 	int r;
 
@@ -371,21 +390,21 @@ static int do_start(struct store *s, struct clients *cl, const struct hook_spec 
 		if (r < 0)
 			return r;
 		reqs[req_count++] = (struct bind_request){
-			.source = resolv, .dest = "/etc/resolv.conf", .file = true};
+		    .source = resolv, .dest = "/etc/resolv.conf", .file = true};
 		reqs[req_count++] =
-			(struct bind_request){.source = hosts, .dest = "/etc/hosts", .file = true};
+		    (struct bind_request){.source = hosts, .dest = "/etc/hosts", .file = true};
 	}
-	r = use_shares(s, cl, spec, m, err);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < spec->volume_count; i++) {
-		snprintf(share_paths[i], sizeof(share_paths[i]), "%s/shares/%s", cl->run_dir,
-			 spec->volumes[i].share);
-		reqs[req_count++] = (struct bind_request){.source = share_paths[i],
-							  .dest = spec->volumes[i].dest,
-							  .read_only = spec->volumes[i].read_only};
+	r = use_shares(s, cl, spec, m, mountpoints, err);
+	if (r >= 0) {
+		for (size_t i = 0; i < spec->volume_count; i++)
+			reqs[req_count++] =
+			    (struct bind_request){.source = mountpoints[i],
+						  .dest = spec->volumes[i].dest,
+						  .read_only = spec->volumes[i].read_only};
+		r = mntns_bind_all(c->pid, c->rootfs, reqs, req_count, err);
 	}
-	r = mntns_bind_all(c->pid, c->rootfs, reqs, req_count, err);
+	for (size_t i = 0; i < spec->volume_count; i++)
+		free(mountpoints[i]);
 	if (r < 0)
 		return r;
 

@@ -10,13 +10,17 @@
 
 enum hook_stage {
 	HOOK_STAGE_START, /* createRuntime, prestart */
-	HOOK_STAGE_STOP, /* poststop */
+	HOOK_STAGE_STOP,  /* poststop */
 };
 
 /* Maps an OCI stage name to what we do: -EINVAL for a stage we do not
  * handle (createContainer, startContainer, poststart run where our work
  * cannot be done). */
 int hook_stage_parse(const char *name, enum hook_stage *ret);
+
+/* The stage from the state's status when no STAGE argument was given:
+ * "creating"/"created" = start, "stopped" = stop. */
+int hook_stage_from_status(const char *status, enum hook_stage *ret);
 
 /* start needs c->rootfs (oci_config_load) and c->pid; stop needs c->id. */
 int hook_start(const char *run_dir, struct oci_container *c, struct pw_error *err);

@@ -99,8 +99,8 @@ static int member_from_json(json_t *json, struct member *ret)
 	size_t i;
 
 	memset(ret, 0, sizeof(*ret));
-	if (json_unpack(json, "{s:s, s:s, s:b, s:b, s:o}", "id", &id, "group", &group,
-			"network", &network, "complete", &complete, "shares", &shares) < 0 ||
+	if (json_unpack(json, "{s:s, s:s, s:b, s:b, s:o}", "id", &id, "group", &group, "network",
+			&network, "complete", &complete, "shares", &shares) < 0 ||
 	    !json_is_array(shares) || json_array_size(shares) > HOOK_VOLUMES_MAX ||
 	    strlen(id) > GROUP_ID_MAX || strlen(group) > GROUP_ID_MAX)
 		return -EBADMSG;
@@ -108,7 +108,8 @@ static int member_from_json(json_t *json, struct member *ret)
 	strcpy(ret->group, group);
 	ret->network = network;
 	ret->complete = complete;
-	json_array_foreach(shares, i, share) {
+	json_array_foreach(shares, i, share)
+	{
 		const char *name;
 		int read_only;
 
@@ -284,14 +285,15 @@ int store_attachment_read(struct store *s, const char *group, struct attachment_
 	r = state_read_json(fd, "attachment.json", &json);
 	if (r < 0)
 		return r;
-	if (json_unpack(json, "{s:I, s:I, s:o, s:b}", "netns_dev", &dev, "netns_ino", &ino,
-			"vnets", &vnets, "attached", &attached) < 0 ||
+	if (json_unpack(json, "{s:I, s:I, s:o, s:b}", "netns_dev", &dev, "netns_ino", &ino, "vnets",
+			&vnets, "attached", &attached) < 0 ||
 	    !json_is_array(vnets) || json_array_size(vnets) > HOOK_VNETS_MAX)
 		return -EBADMSG;
 	ret->netns_dev = (uint64_t)dev;
 	ret->netns_ino = (uint64_t)ino;
 	ret->attached = attached;
-	json_array_foreach(vnets, i, vnet) {
+	json_array_foreach(vnets, i, vnet)
+	{
 		if (!json_is_string(vnet) || json_string_length(vnet) > VNET_NAME_MAX)
 			return -EBADMSG;
 		strcpy(ret->vnets[i], json_string_value(vnet));
@@ -309,9 +311,8 @@ int store_attachment_write(struct store *s, const char *group, const struct atta
 
 	for (size_t i = 0; i < a->vnet_count; i++)
 		json_array_append_new(vnets, json_string(a->vnets[i]));
-	json = json_pack("{s:I, s:I, s:o, s:b}", "netns_dev", (json_int_t)a->netns_dev,
-			 "netns_ino", (json_int_t)a->netns_ino, "vnets", vnets, "attached",
-			 a->attached);
+	json = json_pack("{s:I, s:I, s:o, s:b}", "netns_dev", (json_int_t)a->netns_dev, "netns_ino",
+			 (json_int_t)a->netns_ino, "vnets", vnets, "attached", a->attached);
 	r = group_dir(s, group, true, &fd);
 	if (r < 0)
 		return r;

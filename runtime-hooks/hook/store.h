@@ -38,7 +38,7 @@ struct store {
 struct member {
 	char id[GROUP_ID_MAX + 1];
 	char group[GROUP_ID_MAX + 1];
-	bool network; /* holds a reference on the group's attachment */
+	bool network;  /* holds a reference on the group's attachment */
 	bool complete; /* the start stage finished */
 	struct {
 		char name[SHARE_NAME_MAX + 1];

@@ -36,7 +36,8 @@ make_rootfs() {
 # ANNOTATIONS_JSON is the body of the annotations object, e.g.
 #   '"podwire.vnet":"front","podwire.hostname":"web"'
 # NETNS_PATH, when given, makes the container join that network namespace
-# (a second container of a group).
+# (a second container of a group). crun does not pass a hook's stderr on;
+# its annotation run.oci.hooks.stderr keeps it in DIR/hook-stderr.log.
 make_bundle() {
 	local dir=$1 rootfs=$2 annotations=$3 netns=${4:-}
 	local net='{"type":"network"}'
@@ -45,6 +46,9 @@ make_bundle() {
 	local hook_env="\"PODWIRE_RUN_DIR=$RUN_DIR\""
 	[ -n "${ASAN_OPTIONS:-}" ] && hook_env="$hook_env,\"ASAN_OPTIONS=$ASAN_OPTIONS\""
 	[ -n "${UBSAN_OPTIONS:-}" ] && hook_env="$hook_env,\"UBSAN_OPTIONS=$UBSAN_OPTIONS\""
+	# HOOK_NO_STAGE=1: no STAGE argument, as an oci-hooks(5) file gives.
+	local stage_create=', "createRuntime"' stage_stop=', "poststop"'
+	[ "${HOOK_NO_STAGE:-0}" = 1 ] && stage_create="" && stage_stop=""
 	mkdir -p "$dir"
 	cat >"$dir/config.json" <<JSON
 {
@@ -65,10 +69,10 @@ make_bundle() {
     {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
     {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]}
   ],
-  "annotations": {$annotations},
+  "annotations": {$annotations${annotations:+,}"run.oci.hooks.stderr": "$dir/hook-stderr.log"},
   "hooks": {
-    "createRuntime": [{"path": "$HOOK_BIN", "args": ["podwire-hook", "createRuntime"], "env": [$hook_env], "timeout": 30}],
-    "poststop": [{"path": "$HOOK_BIN", "args": ["podwire-hook", "poststop"], "env": [$hook_env], "timeout": 30}]
+    "createRuntime": [{"path": "$HOOK_BIN", "args": ["podwire-hook"$stage_create], "env": [$hook_env], "timeout": 30}],
+    "poststop": [{"path": "$HOOK_BIN", "args": ["podwire-hook"$stage_stop], "env": [$hook_env], "timeout": 30}]
   },
   "linux": {
     "namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, $net]

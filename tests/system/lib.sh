@@ -167,3 +167,22 @@ stop_volumed() {
 	kill -TERM "$VOLUMED_PID" 2>/dev/null || true
 	wait "$VOLUMED_PID" 2>/dev/null || true
 }
+
+# Starts podwire-dnsd inside the host netns (where the bridges and gateway
+# addresses are) with the private run dir; sets DNSD_PID. Its upstreams
+# come from $T/resolv.conf (empty unless the test writes it) unless the
+# arguments give another --resolv-conf.
+start_dnsd() {
+	mkdir -p "$RUN_DIR"
+	touch "$T/resolv.conf"
+	ip netns exec "$HOST_NS" "$BIN/podwire-dnsd" --run-dir "$RUN_DIR" \
+		--resolv-conf "$T/resolv.conf" --log-level debug "$@" >>"$T/dnsd.log" 2>&1 &
+	DNSD_PID=$!
+	track_pid $DNSD_PID
+	wait_socket "$RUN_DIR/dnsd.sock"
+}
+
+stop_dnsd() {
+	kill -TERM "$DNSD_PID" 2>/dev/null || true
+	wait "$DNSD_PID" 2>/dev/null || true
+}

@@ -54,3 +54,11 @@ wait_until() {
 	done
 	fail "timed out waiting for: $*"
 }
+
+# kill -9 of netd; its socket file stays behind, as after a real crash, and
+# is removed here so start_netd waits for the new one.
+kill9_netd() {
+	kill -KILL "$NETD_PID"
+	wait "$NETD_PID" 2>/dev/null || true
+	rm -f "$RUN_DIR/netd.sock"
+}

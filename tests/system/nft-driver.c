@@ -1,18 +1,27 @@
 /* Test driver for netd/nft.c: makes the calls netd makes, from the command
  * line, in the netns it runs in (tests run it with `ip netns exec`).
  *
- *   nft-driver sync [VNET...]     replace table inet podwire
+ *   nft-driver sync [VNET...] [-- GROUP...]
+ *                                 replace tables inet and bridge podwire
  *   nft-driver add VNET           nft_vnet_add
  *   nft-driver remove VNET        nft_vnet_remove
+ *   nft-driver peer BRIDGE BRIDGE / unpeer BRIDGE BRIDGE
+ *   nft-driver group-add GROUP... / group-remove GROUP...
+ *                                 one attachment per GROUP, all in one call
+ *   nft-driver counters           prints "KIND NAME PACKETS BYTES" lines
  *   nft-driver exists             prints 1 or 0 (nft_table_exists)
  *   nft-driver remove-table       nft_table_remove
  *   nft-driver time COUNT         COUNT x (add, remove) of VNets pw-t0.. on
  *                                 the table as it is; prints the median and
  *                                 p99 microseconds of each call
  *
- * VNET is BRIDGE[,CIDR]...[,internal][,isolate], e.g.
- * pw-a,10.1.0.0/24,fd00:1::/64,isolate. Errors: one line on stderr, exit 1
+ * VNET is BRIDGE[,CIDR]...[,internal][,isolate][,peer=BRIDGE]..., e.g.
+ * pw-a,10.1.0.0/24,fd00:1::/64,isolate. GROUP is
+ * HOSTIF,MAC[,ADDR]...[,port=[HOSTIP@]HOSTPORT[-LAST]:PORT/PROTO]..., e.g.
+ * pwva1,02:00:00:00:00:01,10.1.0.2,port=8080:80/tcp. Errors: one line on stderr, exit 1
  * (2 for usage). */
+#include <inttypes.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,18 +34,31 @@
 
 /* Enough for an IPv4 and an IPv6 subnet and then some. */
 #define DRIVER_SUBNETS_MAX 8
+#define DRIVER_PEERS_MAX   8
+#define DRIVER_ADDRS_MAX   8
+#define DRIVER_PORTS_MAX   8
 
 struct driver_vnet {
 	char *text; /* strtok'd copy of the argument; bridge points into it */
 	struct ip_prefix subnets[DRIVER_SUBNETS_MAX];
+	const char *peers[DRIVER_PEERS_MAX];
 	struct nft_vnet_spec spec;
+};
+
+struct driver_group {
+	char *text;
+	struct ip_addr addrs[DRIVER_ADDRS_MAX];
+	struct nft_port_spec ports[DRIVER_PORTS_MAX];
+	struct nft_group_spec spec;
 };
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: nft-driver sync [VNET...] | add VNET | remove VNET | exists | "
-			"remove-table | time COUNT\n"
-			"  VNET = BRIDGE[,CIDR]...[,internal][,isolate]\n");
+	fprintf(stderr, "usage: nft-driver sync [VNET...] [-- GROUP...] | add VNET | remove VNET | "
+			"peer BR BR | unpeer BR BR | group-add GROUP... | group-remove GROUP... | "
+			"counters | exists | remove-table | time COUNT\n"
+			"  VNET = BRIDGE[,CIDR]...[,internal][,isolate][,peer=BRIDGE]...\n"
+			"  GROUP = HOSTIF,MAC[,ADDR]...[,port=[HOSTIP@]HOSTPORT[-LAST]:PORT/PROTO]...\n");
 	return 2;
 }
 
@@ -55,7 +77,12 @@ static int parse_vnet(const char *arg, struct driver_vnet *v)
 		return -EINVAL;
 	}
 	while ((token = strtok_r(NULL, ",", &save))) {
-		if (streq(token, "internal")) {
+		if (strncmp(token, "peer=", 5) == 0) {
+			if (v->spec.peer_count == DRIVER_PEERS_MAX)
+				return -EINVAL;
+			v->peers[v->spec.peer_count++] = token + 5;
+			v->spec.peers = v->peers;
+		} else if (streq(token, "internal")) {
 			v->spec.internal = true;
 		} else if (streq(token, "isolate")) {
 			v->spec.isolate = true;
@@ -73,6 +100,94 @@ static int parse_vnet(const char *arg, struct driver_vnet *v)
 	}
 	v->spec.subnets = v->subnets;
 	v->spec.subnet_count = count;
+	return 0;
+}
+
+/* [HOSTIP@]HOSTPORT[-LAST]:PORT/PROTO */
+static int parse_port(char *text, struct nft_port_spec *p)
+{
+	char *at = strchr(text, '@'), *slash, *colon, *dash;
+
+	memset(p, 0, sizeof(*p));
+	if (at) {
+		*at = '\0';
+		if (ip_addr_parse(text, AF_UNSPEC, &p->host_addr) < 0)
+			return -EINVAL;
+		text = at + 1;
+	}
+	slash = strchr(text, '/');
+	colon = strchr(text, ':');
+	if (!slash || !colon)
+		return -EINVAL;
+	*slash = *colon = '\0';
+	p->proto = streq(slash + 1, "tcp") ? IPPROTO_TCP : streq(slash + 1, "udp") ? IPPROTO_UDP : 0;
+	dash = strchr(text, '-');
+	if (dash)
+		*dash = '\0';
+	p->host_port = atoi(text);
+	p->host_port_last = dash ? atoi(dash + 1) : p->host_port;
+	p->port = atoi(colon + 1);
+	return 0;
+}
+
+static int parse_group(const char *arg, struct driver_group *g)
+{
+	char *token, *save = NULL, *mac;
+	unsigned m[6];
+
+	memset(g, 0, sizeof(*g));
+	g->text = strdup(arg);
+	if (!g->text)
+		return -ENOMEM;
+	g->spec.host_ifname = strtok_r(g->text, ",", &save);
+	mac = strtok_r(NULL, ",", &save);
+	if (!g->spec.host_ifname || !mac ||
+	    sscanf(mac, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6) {
+		fprintf(stderr, "nft-driver: bad group '%s'\n", arg);
+		return -EINVAL;
+	}
+	for (int i = 0; i < 6; i++)
+		g->spec.mac[i] = m[i];
+	g->spec.addrs = g->addrs;
+	g->spec.ports = g->ports;
+	while ((token = strtok_r(NULL, ",", &save))) {
+		if (strncmp(token, "port=", 5) == 0) {
+			if (g->spec.port_count == DRIVER_PORTS_MAX ||
+			    parse_port(token + 5, &g->ports[g->spec.port_count]) < 0) {
+				fprintf(stderr, "nft-driver: bad port '%s'\n", token);
+				return -EINVAL;
+			}
+			g->spec.port_count++;
+		} else {
+			if (g->spec.addr_count == DRIVER_ADDRS_MAX ||
+			    ip_addr_parse(token, AF_UNSPEC, &g->addrs[g->spec.addr_count]) < 0) {
+				fprintf(stderr, "nft-driver: bad address '%s'\n", token);
+				return -EINVAL;
+			}
+			g->spec.addr_count++;
+		}
+	}
+	return 0;
+}
+
+static const char *const counter_kinds[NFT_COUNTER_KIND_COUNT] = {
+    [NFT_COUNTER_GROUP_TX] = "tx",
+    [NFT_COUNTER_GROUP_RX] = "rx",
+    [NFT_COUNTER_SPOOFED] = "spoofed",
+    [NFT_COUNTER_DROPPED] = "dropped",
+};
+
+static int print_counters(struct nft_ctx *ctx, struct pw_error *err)
+{
+	struct nft_counters counters;
+	int r = nft_counters_read(ctx, &counters, err);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < counters.count; i++)
+		printf("%s %s %" PRIu64 " %" PRIu64 "\n", counter_kinds[counters.items[i].kind],
+		       counters.items[i].name, counters.items[i].packets, counters.items[i].bytes);
+	nft_counters_done(&counters);
 	return 0;
 }
 
@@ -141,21 +256,38 @@ int main(int argc, char **argv)
 	struct pw_error err = {0};
 	struct driver_vnet *vnets = NULL;
 	struct nft_vnet_spec *specs = NULL;
+	struct driver_group *groups = NULL;
+	struct nft_group_spec *group_specs = NULL;
 	struct nft_ctx *ctx = NULL;
-	size_t vnet_count = 0, i;
+	size_t vnet_count = 0, group_count = 0, i;
 	const char *cmd;
-	int r;
+	int r = 0;
 
 	if (argc < 2)
 		return usage();
 	cmd = argv[1];
-	if (streq(cmd, "sync") || streq(cmd, "add") || streq(cmd, "remove")) {
-		vnet_count = argc - 2;
-		if (!streq(cmd, "sync") && vnet_count != 1)
+	if (streq(cmd, "sync") || streq(cmd, "add") || streq(cmd, "remove") ||
+	    streq(cmd, "group-add") || streq(cmd, "group-remove")) {
+		bool groups_only = strncmp(cmd, "group-", 6) == 0;
+		int first_group = groups_only ? 2 : argc, vnets_end = groups_only ? 2 : argc;
+
+		for (i = 2; i < (size_t)argc && !groups_only; i++)
+			if (streq(argv[i], "--")) {
+				vnets_end = i;
+				first_group = i + 1;
+				break;
+			}
+		vnet_count = vnets_end - 2;
+		group_count = argc - first_group;
+		if ((streq(cmd, "add") || streq(cmd, "remove")) && (vnet_count != 1 || group_count))
+			return usage();
+		if (!streq(cmd, "sync") && !groups_only && first_group != argc)
 			return usage();
 		vnets = calloc(vnet_count ? vnet_count : 1, sizeof(*vnets));
 		specs = calloc(vnet_count ? vnet_count : 1, sizeof(*specs));
-		if (!vnets || !specs)
+		groups = calloc(group_count ? group_count : 1, sizeof(*groups));
+		group_specs = calloc(group_count ? group_count : 1, sizeof(*group_specs));
+		if (!vnets || !specs || !groups || !group_specs)
 			return 1;
 		for (i = 0; i < vnet_count; i++) {
 			if (parse_vnet(argv[i + 2], &vnets[i]) < 0) {
@@ -164,21 +296,43 @@ int main(int argc, char **argv)
 			}
 			specs[i] = vnets[i].spec;
 		}
+		for (i = 0; i < group_count; i++) {
+			if (parse_group(argv[first_group + i], &groups[i]) < 0) {
+				r = 2;
+				goto out;
+			}
+			group_specs[i] = groups[i].spec;
+		}
 	} else if (streq(cmd, "time")) {
 		if (argc != 3 || atoi(argv[2]) <= 0)
 			return usage();
-	} else if (!streq(cmd, "exists") && !streq(cmd, "remove-table")) {
+	} else if (streq(cmd, "peer") || streq(cmd, "unpeer")) {
+		if (argc != 4)
+			return usage();
+	} else if (!streq(cmd, "exists") && !streq(cmd, "remove-table") &&
+		   !streq(cmd, "counters")) {
 		return usage();
 	}
 
 	r = nft_ctx_new(&ctx, &err);
 	if (r >= 0) {
 		if (streq(cmd, "sync"))
-			r = nft_table_sync(ctx, specs, vnet_count, &err);
+			r = nft_table_sync_all(ctx, specs, vnet_count, group_specs, group_count,
+					       &err);
 		else if (streq(cmd, "add"))
 			r = nft_vnet_add(ctx, &specs[0], &err);
 		else if (streq(cmd, "remove"))
 			r = nft_vnet_remove(ctx, &specs[0], &err);
+		else if (streq(cmd, "group-add"))
+			r = nft_group_add(ctx, group_specs, group_count, &err);
+		else if (streq(cmd, "group-remove"))
+			r = nft_group_remove(ctx, group_specs, group_count, &err);
+		else if (streq(cmd, "peer"))
+			r = nft_vnet_peer(ctx, argv[2], argv[3], &err);
+		else if (streq(cmd, "unpeer"))
+			r = nft_vnet_unpeer(ctx, argv[2], argv[3], &err);
+		else if (streq(cmd, "counters"))
+			r = print_counters(ctx, &err);
 		else if (streq(cmd, "remove-table"))
 			r = nft_table_remove(ctx, &err);
 		else if (streq(cmd, "time"))
@@ -198,7 +352,11 @@ out:
 	nft_ctx_free(ctx);
 	for (i = 0; i < vnet_count; i++)
 		free(vnets[i].text);
+	for (i = 0; i < group_count; i++)
+		free(groups[i].text);
 	free(vnets);
 	free(specs);
+	free(groups);
+	free(group_specs);
 	return r;
 }

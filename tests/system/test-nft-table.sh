@@ -22,16 +22,20 @@ drv_fails() {
 	cat "$T/drv.err"
 }
 # The elements of one set of table inet podwire, sorted, space separated.
-elems() {
-	in_ns h nft -j list set inet podwire "$1" | jq -r '
+elems() { # SET [FAMILY]
+	in_ns h nft -j list set "${2:-inet}" podwire "$1" | jq -r '
 		.nftables[] | select(.set) | .set.elem // [] | .[] |
+		if type == "object" and has("elem") then .elem.val else . end |
 		if type == "object" and has("concat") then (.concat | join(" . "))
 		elif type == "object" and has("prefix") then "\(.prefix.addr)/\(.prefix.len)"
 		else . end' | sort | tr '\n' ' ' | sed 's/ $//'
 }
 # Every object of the table with its handle (elements have none): equal
 # before and after a change means nothing was rebuilt.
-handles() { in_ns h nft -a list table inet podwire | grep '# handle'; }
+handles() {
+	in_ns h nft -a list table inet podwire | grep '# handle'
+	in_ns h nft -a list table bridge podwire | grep '# handle'
+}
 exists() { drv exists; }
 
 # Someone else's table, which must survive everything below.
@@ -55,18 +59,34 @@ for want in 'type filter hook forward priority filter; policy accept;' \
 	'type nat hook postrouting priority srcnat; policy accept;' \
 	'ct state established,related accept comment "podwire: ' \
 	'iifname . oifname @allowed accept comment "podwire: ' \
-	'iifname @bridges oifname @bridges drop comment "podwire: ' \
-	'iifname @internal drop comment "podwire: ' \
-	'oifname @internal drop comment "podwire: ' \
+	'ct status dnat accept comment "podwire: ' \
+	'iifname @bridges oifname @bridges iifname @dropped drop comment "podwire: ' \
+	'iifname @internal iifname @dropped drop comment "podwire: ' \
+	'oifname @internal oifname @dropped drop comment "podwire: ' \
 	'oifname != @bridges ip saddr @masq4 masquerade comment "podwire: ' \
-	'oifname != @bridges ip6 saddr @masq6 masquerade comment "podwire: '; do
+	'oifname != @bridges ip6 saddr @masq6 masquerade comment "podwire: ' \
+	'oifname @bridges ct status dnat ip saddr @subnets4 masquerade comment "podwire: ' \
+	'dnat ip to ip daddr . meta l4proto . th dport map @ports4a comment "podwire: ' \
+	'ip daddr != 127.0.0.0/8 fib daddr type local dnat ip to meta l4proto . th dport map @ports4 comment "podwire: '; do
 	assert_contains "$ruleset" "$want" "rule listing"
 done
+bridge_ruleset=$(in_ns h nft list table bridge podwire)
+for want in 'iifname != @tx accept comment "podwire: ' \
+	'iifname . ether saddr != @macs iifname @spoofed drop comment "podwire: ' \
+	'iifname . ether saddr . ip saddr @addrs4 accept comment "podwire: ' \
+	'iifname . arp saddr ether . arp saddr ip @addrs4 accept comment "podwire: ' \
+	'iifname @spoofed drop comment "podwire: ' \
+	'oifname @rx comment "podwire: '; do
+	assert_contains "$bridge_ruleset" "$want" "bridge rule listing"
+done
 # Every rule carries the owner comment.
-rules=$(in_ns h nft -a list table inet podwire | grep -c -E '(accept|drop|masquerade) .*# handle' || true)
-owned=$(in_ns h nft -a list table inet podwire | grep -c 'comment "podwire: .*# handle' || true)
+all_rules() { in_ns h nft -a list table inet podwire; in_ns h nft -a list table bridge podwire; }
+rules=$(all_rules | grep -c -E '^\s+(ct|iif|oif|ip|dnat).*# handle' || true)
+owned=$(all_rules | grep -c 'comment "podwire: .*# handle' || true)
 assert_eq "$owned" "$rules" "rules with the podwire comment"
-assert_eq "$rules" 7 "rule count"
+assert_eq "$rules" 28 "rule count"
+assert_eq "$(elems dropped)" "pw-a pw-b pw-c" "dropped (a counter per bridge)"
+assert_eq "$(elems subnets4)" "10.1.0.0/24 10.2.0.0/24 10.3.0.0/16" "subnets4 (every VNet)"
 
 log "add and remove a VNet: elements change, handles do not"
 before=$(handles)
@@ -140,6 +160,68 @@ drv sync pw-b,10.2.0.0/24,isolate
 assert_eq "$(elems bridges)" "pw-b" "bridges after a smaller sync"
 assert_eq "$(elems masq4)" "10.2.0.0/24" "masq4 after a smaller sync"
 assert_eq "$(elems masq6)" "" "masq6 after a smaller sync"
+
+log "peering: both pairs in allowed, unpeer removes them, both idempotent"
+drv sync pw-a,10.1.0.0/24 pw-b,10.2.0.0/24
+before=$(handles)
+drv peer pw-a pw-b
+drv peer pw-b pw-a
+assert_eq "$(elems allowed)" "pw-a . pw-a pw-a . pw-b pw-b . pw-a pw-b . pw-b" "allowed after peer"
+drv unpeer pw-a pw-b
+drv unpeer pw-a pw-b
+assert_eq "$(elems allowed)" "pw-a . pw-a pw-b . pw-b" "allowed after unpeer"
+err=$(drv_fails peer pw-a pw-a)
+assert_contains "$err" "cannot peer pw-a with itself" "peering a VNet with itself"
+drv sync pw-a,10.1.0.0/24,peer=pw-b pw-b,10.2.0.0/24,peer=pw-a
+assert_eq "$(elems allowed)" "pw-a . pw-a pw-a . pw-b pw-b . pw-a pw-b . pw-b" "allowed after a sync with peers"
+drv sync pw-a,10.1.0.0/24 pw-b,10.2.0.0/24
+
+log "groups: elements in both tables, one call; idempotent; handles unchanged"
+before=$(handles)
+G1=pwvg1,02:00:00:00:00:01,10.1.0.2,fd00:1::2,port=8080:80/tcp,port=192.0.2.1@5000-5002:6000/udp
+G2=pwvg2,02:00:00:00:00:02,10.2.0.2
+drv group-add "$G1" "$G2"
+drv group-add "$G1" "$G2"
+assert_eq "$(elems tx bridge)" "pwvg1 pwvg2" "tx"
+assert_eq "$(elems rx bridge)" "pwvg1 pwvg2" "rx"
+assert_eq "$(elems spoofed bridge)" "pwvg1 pwvg2" "spoofed"
+assert_eq "$(elems macs bridge)" "pwvg1 . 02:00:00:00:00:01 pwvg2 . 02:00:00:00:00:02" "macs"
+assert_eq "$(elems addrs4 bridge)" "pwvg1 . 02:00:00:00:00:01 . 10.1.0.2 pwvg2 . 02:00:00:00:00:02 . 10.2.0.2" "addrs4"
+assert_eq "$(elems addrs6 bridge)" "pwvg1 . 02:00:00:00:00:01 . fd00:1::2" "addrs6"
+ports=$(in_ns h nft list map inet podwire ports4)
+assert_contains "$ports" "tcp . 8080 : 10.1.0.2 . 80" "wildcard port"
+ports=$(in_ns h nft list map inet podwire ports4a)
+for p in 5000:6000 5001:6001 5002:6002; do
+	assert_contains "$ports" "192.0.2.1 . udp . ${p%:*} : 10.1.0.2 . ${p#*:}" "port range"
+done
+assert_contains "$(in_ns h nft list map inet podwire ports6)" "tcp . 8080 : fd00:1::2 . 80" "IPv6 port"
+assert_eq "$(handles)" "$before" "handles after group add"
+assert_contains "$(drv counters)" "tx pwvg1 0 0" "counters"
+
+log "a host port another group holds is refused, nothing changes"
+full=$(in_ns h nft list ruleset)
+err=$(drv_fails group-add pwvg3,02:00:00:00:00:03,10.2.0.3,port=8080:81/tcp)
+assert_contains "$err" "a host port published by another group" "port conflict"
+assert_eq "$(in_ns h nft list ruleset)" "$full" "ruleset after a refused group"
+err=$(drv_fails group-add pwvg3,02:00:00:00:00:03,10.2.0.3,port=1-2000:80/tcp)
+assert_contains "$err" "wider than 1024 ports" "too wide a range"
+err=$(drv_fails group-add pwvg3,02:00:00:00:00:03,fd00:2::3,port=192.0.2.1@80:80/tcp)
+assert_contains "$err" "no IPv4 address to publish a port to" "no address of the family"
+
+log "group remove: everything gone; twice is fine"
+drv group-remove "$G1" "$G2"
+drv group-remove "$G1" "$G2"
+for set in tx rx spoofed macs addrs4 addrs6; do
+	assert_eq "$(elems $set bridge)" "" "$set after group remove"
+done
+assert_eq "$(in_ns h nft -j list map inet podwire ports4 | jq '[.nftables[] | select(.map) | .map.elem // [] | length] | add')" 0 "ports4 after group remove"
+assert_eq "$(in_ns h nft -j list map inet podwire ports4a | jq '[.nftables[] | select(.map) | .map.elem // [] | length] | add')" 0 "ports4a after group remove"
+
+log "sync with groups; deleting only the bridge table counts as missing"
+drv sync pw-a,10.1.0.0/24,fd00:1::/64 -- "$G1"
+assert_eq "$(elems tx bridge)" "pwvg1" "tx after sync with a group"
+in_ns h nft delete table bridge podwire
+assert_eq "$(exists)" 0 "exists without the bridge table"
 
 log "remove the table; removing again is fine"
 drv remove-table

@@ -39,9 +39,9 @@ static void test_defaults(void **state)
 	assert_false(spec.dns.has_nameservers);
 
 	/* Other annotations are none of our business. */
-	assert_int_equal(parse("{\"org.opencontainers.image.title\":\"x\",\"io.podman\":\"1\"}",
-			       &spec, &err),
-			 0);
+	assert_int_equal(
+	    parse("{\"org.opencontainers.image.title\":\"x\",\"io.podman\":\"1\"}", &spec, &err),
+	    0);
 	assert_string_equal(spec.group, "c0ffee");
 }
 
@@ -51,19 +51,20 @@ static void test_full(void **state)
 	struct pw_error err = {};
 	char buf[INET6_ADDRSTRLEN];
 
-	assert_int_equal(parse("{\"podwire.group\":\"web\","
-			       "\"podwire.vnet\":\"front, back\","
-			       "\"podwire.ip\":\"10.1.0.9,back=10.2.0.7\","
-			       "\"podwire.mac\":\"02:00:00:aa:bb:cc\","
-			       "\"podwire.hostname\":\"web\","
-			       "\"podwire.aliases\":\"www,portal\","
-			       "\"podwire.ports\":\"8080:80/tcp, 5353:53/udp, 8443:443\","
-			       "\"podwire.dns.nameservers\":\"10.9.0.1,fd00::53\","
-			       "\"podwire.dns.searches\":\"corp.example,svc.local\","
-			       "\"podwire.dns.options\":\"ndots:2 timeout:1,rotate\","
-			       "\"podwire.volumes\":\"data:/srv/data,cfg:/etc/app:ro,logs:/var/log:rw\"}",
-			       &spec, &err),
-			 0);
+	assert_int_equal(
+	    parse("{\"podwire.group\":\"web\","
+		  "\"podwire.vnet\":\"front, back\","
+		  "\"podwire.ip\":\"10.1.0.9,back=10.2.0.7\","
+		  "\"podwire.mac\":\"02:00:00:aa:bb:cc\","
+		  "\"podwire.hostname\":\"web\","
+		  "\"podwire.aliases\":\"www,portal\","
+		  "\"podwire.ports\":\"8080:80/tcp, 5353:53/udp, 8443:443\","
+		  "\"podwire.dns.nameservers\":\"10.9.0.1,fd00::53\","
+		  "\"podwire.dns.searches\":\"corp.example,svc.local\","
+		  "\"podwire.dns.options\":\"ndots:2 timeout:1,rotate\","
+		  "\"podwire.volumes\":\"data:/srv/data,cfg:/etc/app:ro,logs:/var/log:rw\"}",
+		  &spec, &err),
+	    0);
 	assert_string_equal(spec.group, "web");
 	assert_true(hook_spec_wants_network(&spec));
 	assert_int_equal(spec.vnet_count, 2);
@@ -108,9 +109,8 @@ static void test_empty_dns_means_none(void **state)
 	struct hook_spec spec;
 	struct pw_error err = {};
 
-	assert_int_equal(parse("{\"podwire.vnet\":\"a\",\"podwire.dns.searches\":\"\"}", &spec,
-			       &err),
-			 0);
+	assert_int_equal(
+	    parse("{\"podwire.vnet\":\"a\",\"podwire.dns.searches\":\"\"}", &spec, &err), 0);
 	assert_true(spec.dns.has_searches);
 	assert_int_equal(spec.dns.search_count, 0);
 	assert_false(spec.dns.has_nameservers);
@@ -161,8 +161,7 @@ static void test_rejects(void **state)
 		     "podwire.aliases");
 	expect_error("{\"podwire.dns.nameservers\":\"1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4\"}", E2BIG,
 		     "more than 3 name servers");
-	expect_error("{\"podwire.dns.nameservers\":\"dns.example\"}", EINVAL,
-		     "not an IP address");
+	expect_error("{\"podwire.dns.nameservers\":\"dns.example\"}", EINVAL, "not an IP address");
 	expect_error("{\"podwire.dns.searches\":\"a b\"}", EINVAL, "podwire.dns.searches");
 	expect_error("{\"podwire.dns.searches\":\"a,b,c,d,e,f,g\"}", E2BIG, "more than 6");
 	expect_error("{\"podwire.dns.options\":\"ndots:2\\nnameserver 6.6.6.6\"}", EINVAL,
@@ -234,9 +233,12 @@ static void test_volumes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),	    cmocka_unit_test(test_full),
-		cmocka_unit_test(test_empty_dns_means_none), cmocka_unit_test(test_rejects),
-		cmocka_unit_test(test_ports),		    cmocka_unit_test(test_volumes),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_empty_dns_means_none),
+	    cmocka_unit_test(test_rejects),
+	    cmocka_unit_test(test_ports),
+	    cmocka_unit_test(test_volumes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -213,9 +213,9 @@ static void test_builder_compression(void **state)
 			 0);
 	uint8_t other[DNS_WIRE_NAME_MAX];
 	int n = dns_name_from_text("db.prod.internal", other, true);
-	assert_int_equal(dns_builder_add_rr(&b, DNS_SECTION_ANSWER, other, (size_t)n, DNS_TYPE_A,
-					    30, addr, 4),
-			 0);
+	assert_int_equal(
+	    dns_builder_add_rr(&b, DNS_SECTION_ANSWER, other, (size_t)n, DNS_TYPE_A, 30, addr, 4),
+	    0);
 	size_t mlen = dns_builder_finish(&b);
 	/* header 12 + question 19+4 + rr1 (2+10+4) + rr2 (3+2+10+4) */
 	assert_int_equal(mlen, 12 + 23 + 16 + 19);
@@ -296,8 +296,8 @@ static void test_reverse(void **state)
 	assert_int_equal(ip_addr_parse("fd00:1::2", AF_INET6, &a), 0);
 	n = dns_reverse_name(&a, name);
 	dns_name_to_text(name, (size_t)n, text, sizeof(text));
-	assert_string_equal(text,
-			    "2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.0.0.d.f.ip6.arpa.");
+	assert_string_equal(
+	    text, "2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.0.0.d.f.ip6.arpa.");
 	assert_int_equal(ip_prefix_parse("fd00:1::/64", AF_INET6, &p), 0);
 	assert_true(dns_reverse_in_prefix(name, (size_t)n, &p));
 	n = dns_reverse_apex(&p, name);
@@ -308,13 +308,13 @@ static void test_reverse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_name_text),
-		cmocka_unit_test(test_name_read_compression),
-		cmocka_unit_test(test_name_too_long_via_pointers),
-		cmocka_unit_test(test_query_parse),
-		cmocka_unit_test(test_builder_compression),
-		cmocka_unit_test(test_builder_overflow),
-		cmocka_unit_test(test_reverse),
+	    cmocka_unit_test(test_name_text),
+	    cmocka_unit_test(test_name_read_compression),
+	    cmocka_unit_test(test_name_too_long_via_pointers),
+	    cmocka_unit_test(test_query_parse),
+	    cmocka_unit_test(test_builder_compression),
+	    cmocka_unit_test(test_builder_overflow),
+	    cmocka_unit_test(test_reverse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

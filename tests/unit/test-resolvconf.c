@@ -25,10 +25,10 @@ static void parse_dns(const char *json_text, struct dns_spec *ret)
 }
 
 static const struct resolv_defaults defaults = {
-	.nameservers = {"10.1.0.1", "10.2.0.1"},
-	.nameserver_count = 2,
-	.searches = {"front.internal", "back.internal"},
-	.search_count = 2,
+    .nameservers = {"10.1.0.1", "10.2.0.1"},
+    .nameserver_count = 2,
+    .searches = {"front.internal", "back.internal"},
+    .search_count = 2,
 };
 
 static void expect_resolv(const char *annotations, const char *expected)
@@ -60,9 +60,9 @@ static void test_annotations(void **state)
 		      "options ndots:3 attempts:2\n");
 	/* Each field overrides its default alone. */
 	expect_resolv("{\"podwire.dns.options\":\"edns0\"}", "nameserver 10.1.0.1\n"
-							   "nameserver 10.2.0.1\n"
-							   "search front.internal back.internal\n"
-							   "options edns0\n");
+							     "nameserver 10.2.0.1\n"
+							     "search front.internal back.internal\n"
+							     "options edns0\n");
 	/* Present but empty: no such line at all. */
 	expect_resolv("{\"podwire.dns.searches\":\"\",\"podwire.dns.nameservers\":\"9.9.9.9\"}",
 		      "nameserver 9.9.9.9\n");
@@ -83,12 +83,12 @@ static void test_hosts(void **state)
 {
 	const char *aliases[] = {"www", "portal"};
 	struct hosts_entry entry = {
-		.addresses = {"10.1.0.2", "fd00:1::2"},
-		.address_count = 2,
-		.hostname = "web",
-		.domain = "front.internal",
-		.aliases = aliases,
-		.alias_count = 2,
+	    .addresses = {"10.1.0.2", "fd00:1::2"},
+	    .address_count = 2,
+	    .hostname = "web",
+	    .domain = "front.internal",
+	    .aliases = aliases,
+	    .alias_count = 2,
 	};
 	char *text = NULL;
 
@@ -124,10 +124,10 @@ static void test_hosts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_annotations),
-		cmocka_unit_test(test_bad_default),
-		cmocka_unit_test(test_hosts),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_annotations),
+	    cmocka_unit_test(test_bad_default),
+	    cmocka_unit_test(test_hosts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,128 @@
+/* `podwire stats`: daemon statistics. `stats dns` reads podwire-dnsd's
+ * counters (its "stats.get" method on dnsd.sock). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define CMD "stats"
+
+static void usage_family(FILE *out)
+{
+	fprintf(out, "Usage: podwire stats dns [--json]\n"
+		     "\n"
+		     "Shows a daemon's counters.\n"
+		     "\n"
+		     "Commands:\n"
+		     "  dns [--json]   podwire-dnsd: queries, answers by rcode, cache hits and\n"
+		     "                 misses, upstream questions and latency\n");
+}
+
+static void usage_dns(FILE *out)
+{
+	fprintf(out,
+		"Usage: podwire stats dns [--json]\n"
+		"\n"
+		"Shows podwire-dnsd's counters since it started:\n"
+		"  queries      queries received (UDP and TCP)\n"
+		"  local        answered from the VNets' names, records and zones\n"
+		"  cached       answered from the cache of forwarded names\n"
+		"  forwarded    sent to an upstream (or joined an identical question in flight)\n"
+		"  rcodes       replies by response code (NOERROR, NXDOMAIN, SERVFAIL, ...)\n"
+		"  cache        hits, misses, entries, bytes, evictions, expired\n"
+		"  upstream     questions sent, attempts, timeouts, failures, latency\n"
+		"  state        netd stream connected, VNets, groups, zones, records, listeners\n"
+		"\n"
+		"--json prints dnsd's stats object.\n");
+}
+
+static json_int_t get_int(json_t *o, const char *a, const char *b)
+{
+	json_t *v = json_object_get(o, a);
+	if (b)
+		v = json_object_get(v, b);
+	return json_integer_value(v);
+}
+
+static void print_dns(json_t *s)
+{
+	json_t *rcodes = json_object_get(s, "rcodes");
+	const char *key;
+	json_t *v;
+
+	printf("Queries:    %" JSON_INTEGER_FORMAT " (udp %" JSON_INTEGER_FORMAT
+	       ", tcp %" JSON_INTEGER_FORMAT ")\n",
+	       get_int(s, "queries", NULL), get_int(s, "udp", NULL), get_int(s, "tcp", NULL));
+	printf("Answered:   local %" JSON_INTEGER_FORMAT ", cached %" JSON_INTEGER_FORMAT
+	       ", forwarded %" JSON_INTEGER_FORMAT "\n",
+	       get_int(s, "local", NULL), get_int(s, "cached", NULL),
+	       get_int(s, "forwarded", NULL));
+	printf("Dropped:    %" JSON_INTEGER_FORMAT ", truncated %" JSON_INTEGER_FORMAT
+	       ", refused (outside source) %" JSON_INTEGER_FORMAT "\n",
+	       get_int(s, "dropped", NULL), get_int(s, "truncated", NULL),
+	       get_int(s, "refused_source", NULL));
+	printf("Rcodes:    ");
+	json_object_foreach(rcodes, key, v) if (json_integer_value(v))
+	    printf(" %s %" JSON_INTEGER_FORMAT, key, json_integer_value(v));
+	printf("\n");
+	printf("Cache:      hits %" JSON_INTEGER_FORMAT ", misses %" JSON_INTEGER_FORMAT
+	       ", entries %" JSON_INTEGER_FORMAT ", bytes %" JSON_INTEGER_FORMAT
+	       ", evictions %" JSON_INTEGER_FORMAT ", expired %" JSON_INTEGER_FORMAT "\n",
+	       get_int(s, "cache", "hits"), get_int(s, "cache", "misses"),
+	       get_int(s, "cache", "entries"), get_int(s, "cache", "bytes"),
+	       get_int(s, "cache", "evictions"), get_int(s, "cache", "expired"));
+	printf("Upstream:   questions %" JSON_INTEGER_FORMAT ", joined %" JSON_INTEGER_FORMAT
+	       ", attempts %" JSON_INTEGER_FORMAT ", timeouts %" JSON_INTEGER_FORMAT
+	       ", failures %" JSON_INTEGER_FORMAT ", latency avg %" JSON_INTEGER_FORMAT
+	       " us, max %" JSON_INTEGER_FORMAT " us\n",
+	       get_int(s, "upstream", "queries"), get_int(s, "upstream", "joined"),
+	       get_int(s, "upstream", "attempts"), get_int(s, "upstream", "timeouts"),
+	       get_int(s, "upstream", "failures"), get_int(s, "upstream", "latency_avg_us"),
+	       get_int(s, "upstream", "latency_max_us"));
+	json_t *st = json_object_get(s, "state");
+	printf("State:      netd %s, vnets %" JSON_INTEGER_FORMAT ", groups %" JSON_INTEGER_FORMAT
+	       ", zones %" JSON_INTEGER_FORMAT ", records %" JSON_INTEGER_FORMAT
+	       ", listeners %" JSON_INTEGER_FORMAT ", up %" JSON_INTEGER_FORMAT " s\n",
+	       json_is_true(json_object_get(st, "netd_connected")) ? "connected" : "disconnected",
+	       get_int(st, "vnets", NULL), get_int(st, "groups", NULL), get_int(st, "zones", NULL),
+	       get_int(st, "records", NULL), get_int(st, "listeners", NULL),
+	       get_int(st, "uptime_s", NULL));
+}
+
+static int stats_dns(struct cli_ctx *ctx, int argc, char **argv)
+{
+	bool as_json = false;
+	json_auto_t *result = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (streq(argv[i], "--json")) {
+			as_json = true;
+		} else if (streq(argv[i], "-h") || streq(argv[i], "--help")) {
+			usage_dns(stdout);
+			return CLI_EXIT_OK;
+		} else {
+			return cli_usage_error(CMD " dns", "unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (cli_call(ctx, "dnsd", "stats dns", "stats.get", NULL, &result) < 0)
+		return CLI_EXIT_FAILURE;
+	if (as_json)
+		cli_print_json(result);
+	else
+		print_dns(result);
+	return CLI_EXIT_OK;
+}
+
+int cli_stats_main(struct cli_ctx *ctx, int argc, char **argv)
+{
+	if (argc < 2) {
+		usage_family(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (streq(argv[1], "--help") || streq(argv[1], "-h") || streq(argv[1], "help")) {
+		usage_family(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (streq(argv[1], "dns"))
+		return stats_dns(ctx, argc - 1, argv + 1);
+	return cli_usage_error(CMD, "unknown command 'stats %s'", argv[1]);
+}
