@@ -64,6 +64,7 @@ cleanup() {
 	rm -rf "/etc/netns/$NS" "$T"
 }
 trap cleanup EXIT
+[ -n "${KEEP:-}" ] && trap "cat $T/aardvark.log; ls $T/aardvark; cleanup" EXIT
 trap 'exit 130' INT TERM
 
 ip netns add "$NS"
@@ -224,18 +225,18 @@ for n in $NAMES; do
 	gen_data "$n"
 	pids_before=${#pids[@]}
 
-	run_ns /usr/sbin/dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces \
+	ip netns exec "$NS" /usr/sbin/dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces \
 		--listen-address=10.77.0.2 --port=53 --addn-hosts="$T/hosts" \
 		--local=/bench.internal/ --local-ttl=30 --cache-size=10000 --log-facility=- \
 		>"$T/dnsmasq.log" 2>&1 &
 	dnsmasq_pid=$!
 	pids+=($dnsmasq_pid)
-	run_ns /usr/sbin/unbound -d -c "$T/unbound.conf" >"$T/unbound.log" 2>&1 &
+	ip netns exec "$NS" /usr/sbin/unbound -d -c "$T/unbound.conf" >"$T/unbound.log" 2>&1 &
 	unbound_pid=$!
 	pids+=($unbound_pid)
-	run_ns "$AARDVARK" --config "$T/aardvark" -p 53 -f bench.internal run >"$T/aardvark.log" 2>&1 || true
+	run_ns "$AARDVARK" --config "$T/aardvark" -p 53 -f .bench.internal run >"$T/aardvark.log" 2>&1 || true
 	start_feed
-	run_ns "$DNSD" --run-dir "$T/run" --resolv-conf /dev/null --log-level warn \
+	ip netns exec "$NS" "$DNSD" --run-dir "$T/run" --resolv-conf /dev/null --log-level warn \
 		>"$T/dnsd.log" 2>&1 &
 	dnsd_pid=$!
 	pids+=($dnsd_pid)

@@ -1,107 +1,80 @@
 #!/usr/bin/env bash
-# The podwire demo: starts the daemons on a private state and run directory
-# inside a throwaway network namespace that plays "the host", makes two
-# VNets, attaches three groups, and shows them talking, resolving each
-# other by name and sharing files — then removes everything it made.
+# The podwire demo. Inside a throwaway network namespace that plays "the
+# host", with private state and run directories, it starts podwire-netd,
+# podwire-dnsd and podwire-volumed, defines two VNets and a file share, and
+# starts three busybox container groups with crun whose config.json names
+# podwire-hook. It shows two groups on one VNet reaching and resolving each
+# other by name, a group on the other VNet that can do neither, and a file
+# written by one group read by another (read-only there). Everything it
+# made is removed at the end, also when a step fails.
 #   scripts/demo.sh [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=$(cd "${1:-build}" && pwd)
-
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root (it creates network namespaces)" >&2; exit 1; }
-
-DEMO=$(mktemp -d /tmp/podwire-demo.XXXXXX)
-RUN=$DEMO/run
-STATE=$DEMO/state
-NS=pwdemo$$
-HOST=${NS}host
-pids=()
-mounts=()
-
-cleanup() {
-	set +e
-	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount -l "${mounts[$i]}" 2>/dev/null; done
-	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
-	for ns in $(ip netns list | awk '{print $1}' | grep "^$NS"); do ip netns del "$ns"; done
-	rm -rf "$DEMO"
-}
-trap cleanup EXIT
+export PODWIRE_BUILD=$(cd "${1:-build}" && pwd)
+# The test harness gives the demo its private dirs, namespaces and cleanup.
+. tests/system/lib.sh
+. tests/system/hook-lib.sh
+export RUNTIME=${RUNTIME:-crun}
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-show() { printf '$ %s\n' "$*"; "$@"; }
-pw() { "$BIN/podwire" --run-dir "$RUN" "$@"; }
-wait_socket() { for _ in $(seq 200); do [ -S "$1" ] && return 0; sleep 0.05; done; echo "demo: $1 did not appear" >&2; exit 1; }
-in_group() { local g=$1; shift; ip netns exec "$NS-$g" "$@"; }
+show() {
+	printf '$ %s\n' "$*"
+	"$@"
+}
 
-say "A throwaway network namespace plays the host; the daemons keep their state in $DEMO"
-ip netns add "$HOST"
-ip -n "$HOST" link set lo up
-mkdir -p "$RUN" "$STATE"
-ip netns exec "$HOST" "$BIN/podwire-netd" --run-dir "$RUN" --state-dir "$STATE/netd" 2>"$DEMO/netd.log" &
-pids+=($!)
-wait_socket "$RUN/netd.sock"
-if [ -x "$BIN/podwire-dnsd" ]; then
-	ip netns exec "$HOST" "$BIN/podwire-dnsd" --run-dir "$RUN" 2>"$DEMO/dnsd.log" &
-	pids+=($!)
-	wait_socket "$RUN/dnsd.sock"
-fi
-if [ -x "$BIN/podwire-volumed" ]; then
-	"$BIN/podwire-volumed" --run-dir "$RUN" --state-dir "$STATE/volumed" 2>"$DEMO/volumed.log" &
-	pids+=($!)
-	wait_socket "$RUN/volumed.sock"
-fi
+say "Daemons on private dirs under $T, in a throwaway netns as the host"
+make_host_ns
+start_netd
+start_dnsd
+start_volumed
+echo "podwire-netd, podwire-dnsd and podwire-volumed are running"
 
-say "Two virtual networks"
+say "Two virtual networks and a file share"
 show pw vnet create front --subnet 10.88.1.0/24
 show pw vnet create back --subnet 10.88.2.0/24
+show pw share create data --quota 64M
 show pw vnet ls
 
-say "Three container groups (network namespaces): web and api on front, db on back"
-for g in web api db; do ip netns add "$NS-$g"; done
-show pw group attach web --netns "/run/netns/$NS-web" --vnet front --hostname web
-show pw group attach api --netns "/run/netns/$NS-api" --vnet front --hostname api --alias backend
-show pw group attach db --netns "/run/netns/$NS-db" --vnet back --hostname db
+say "Three container groups started with $RUNTIME and podwire-hook"
+make_rootfs "$T/rootfs"
+make_bundle "$T/web" "$T/rootfs" '"podwire.vnet":"front","podwire.hostname":"web","podwire.volumes":"data:/srv/data"'
+make_bundle "$T/api" "$T/rootfs" '"podwire.vnet":"front","podwire.hostname":"api","podwire.aliases":"backend","podwire.volumes":"data:/srv/data:ro"'
+make_bundle "$T/db" "$T/rootfs" '"podwire.vnet":"back","podwire.hostname":"db"'
+for g in web api db; do
+	start_container "$g" "$T/$g"
+	echo "started $g"
+done
 show pw group ls
 
-api_ip=$(pw group show api --json | sed -n 's/.*"addresses": *\[ *"\([0-9.]*\)".*/\1/p' | head -1)
-[ -n "$api_ip" ] || api_ip=$(in_group api ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1)
-db_ip=$(in_group db ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1)
+say "web -> api by name, same VNet: resolves and answers"
+show cexec web cat /etc/resolv.conf
+show cexec web nslookup api
+show cexec web ping -c 2 -W 1 backend
 
-say "web -> api ($api_ip), same VNet: reachable"
-show in_group web ping -c 2 -W 1 "$api_ip"
-
-say "web -> db ($db_ip), another VNet: isolated"
-if in_group web ping -c 2 -W 1 "$db_ip"; then
-	echo "demo: isolation FAILED" >&2
-	exit 1
+say "db, on the other VNet: cannot resolve api, cannot reach it by address"
+api_ip=$(cexec api ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1)
+if cexec db nslookup api >/dev/null 2>&1; then
+	fail "db resolved api across VNets"
 fi
-echo "(no reply: VNets are isolated)"
-
-if [ -x "$BIN/podwire-dnsd" ]; then
-	say "Names: web resolves api through the VNet's DNS on its gateway"
-	show in_group web dig +short @10.88.1.1 api.front.internal
-	show in_group web dig +short @10.88.1.1 backend.front.internal
-	say "db, on the other VNet, does not see front's names"
-	show in_group db dig +noall +comments @10.88.2.1 api.front.internal | grep -o 'status: [A-Z]*'
+echo "nslookup api: not found (names are scoped per VNet)"
+if cexec db ping -c 2 -W 1 "$api_ip" >/dev/null 2>&1; then
+	fail "db reached api across VNets"
 fi
+echo "ping $api_ip: no reply (VNets are isolated)"
 
-if [ -x "$BIN/podwire-volumed" ]; then
-	say "A file share mounted into web (read-write) and api (read-only)"
-	show pw share create data --quota 64M
-	share=$RUN/shares/data
-	# Each group gets its own mount namespace with a bind mount of the share,
-	# as the runtime hook does for real containers.
-	mkdir -p "$DEMO/web-data" "$DEMO/api-data"
-	ip netns exec "$NS-web" unshare -m --propagation private sh -c \
-		"mount --bind '$share' '$DEMO/web-data' && echo 'hello from web' > '$DEMO/web-data/greeting' && echo 'web wrote greeting'"
-	ip netns exec "$NS-api" unshare -m --propagation private sh -c \
-		"mount --bind '$share' '$DEMO/api-data' && mount -o remount,bind,ro '$DEMO/api-data' && printf 'api reads: ' && cat '$DEMO/api-data/greeting' && if echo x > '$DEMO/api-data/other' 2>/dev/null; then echo 'api could write?!'; exit 1; else echo 'api cannot write: its mount is read-only'; fi"
-	show pw share ls
+say "The share: web writes, api reads (its mount is read-only)"
+show cexec web sh -c 'echo "hello from web" > /srv/data/greeting'
+show cexec api cat /srv/data/greeting
+if cexec api sh -c 'echo x > /srv/data/other' 2>/dev/null; then
+	fail "api wrote to its read-only mount"
 fi
+echo "api: write refused (read-only file system)"
+show pw share ls
 
-say "Detach everything"
-for g in web api db; do show pw group detach "$g"; done
+say "Stopping the groups detaches them and releases the share"
+for g in web api db; do stop_container "$g"; done
+show pw group ls
 show pw vnet rm front
 show pw vnet rm back
-say "Done: the cleanup removes the namespaces, the daemons and $DEMO"
+say "Done; the cleanup stops the daemons and removes the namespaces and $T"

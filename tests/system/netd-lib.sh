@@ -11,25 +11,27 @@ v = eval(sys.argv[1])
 print(v if isinstance(v, str) else json.dumps(v))' "$1"
 }
 
-# rpc_raw: sends stdin as-is to netd.sock and prints every reply line
-# received until the connection goes quiet for 1 s or closes.
+# rpc_raw [N]: sends stdin as-is to netd.sock and prints the reply lines
+# until N of them (default 1) came, the connection closed, or 10 s passed.
 rpc_raw() {
 	python3 -c '
-import socket, sys
+import socket, sys, time
+want = int(sys.argv[2])
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
 s.sendall(sys.stdin.buffer.read())
-s.settimeout(1.0)
+deadline = time.monotonic() + 10
 buf = b""
-try:
-    while True:
+while buf.count(b"\n") < want and time.monotonic() < deadline:
+    s.settimeout(max(0.01, deadline - time.monotonic()))
+    try:
         chunk = s.recv(65536)
-        if not chunk:
-            break
-        buf += chunk
-except socket.timeout:
-    pass
-sys.stdout.write(buf.decode())' "$RUN_DIR/netd.sock"
+    except socket.timeout:
+        break
+    if not chunk:
+        break
+    buf += chunk
+sys.stdout.write(buf.decode())' "$RUN_DIR/netd.sock" "${1:-1}"
 }
 
 # rpc METHOD PARAMS_JSON: one call, prints the reply line.
