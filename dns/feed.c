@@ -4,6 +4,7 @@
  * leaves half an object in the model. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -27,6 +28,7 @@ struct feed {
 	struct line_buffer lb;
 	bool subscribed; /* snapshot received */
 	bool connected;
+	bool trim_pending; /* a snapshot was applied: trim once its JSON is freed */
 	uint64_t next_seq;
 	unsigned backoff_ms;
 	uint64_t reconnects;
@@ -132,7 +134,9 @@ int feed_parse_group(json_t *o, struct group_info *ret, struct pw_error *err)
 	    copy_string(ret->hostname, sizeof(ret->hostname), json_string_value(hostname),
 			"hostname", NULL) < 0)
 		ret->hostname[0] = 0; /* not a DNS label: not a name */
-	if (aliases && json_is_array(aliases))
+	if (aliases && json_is_array(aliases) && json_array_size(aliases) > 0) {
+		ret->aliases = xcalloc(MIN(json_array_size(aliases), (size_t)GROUP_ALIASES_MAX),
+				       sizeof(*ret->aliases));
 		json_array_foreach(aliases, i, v)
 		{
 			if (ret->alias_count >= GROUP_ALIASES_MAX || !json_is_string(v))
@@ -141,10 +145,13 @@ int feed_parse_group(json_t *o, struct group_info *ret, struct pw_error *err)
 					json_string_value(v), "alias", NULL) == 0)
 				ret->alias_count++;
 		}
+	}
 	if (attachments) {
-		if (!json_is_array(attachments))
+		if (!json_is_array(attachments)) {
+			group_info_done(ret);
 			return pw_error_set(err, -EINVAL, "group %s: attachments is not an array",
 					    id);
+		}
 		ret->attachments =
 		    xcalloc(json_array_size(attachments) + 1, sizeof(*ret->attachments));
 		json_array_foreach(attachments, i, v)
@@ -380,6 +387,7 @@ static int feed_handle_line(struct feed *f, const char *line, size_t len)
 			return log_warn_errno(-EINVAL, "bad snapshot: %s", pw_error_message(&err));
 		f->subscribed = true;
 		f->next_seq = (uint64_t)seq;
+		f->trim_pending = true;
 		f->backoff_ms = FEED_BACKOFF_MIN_MS;
 		log_info("netd snapshot applied seq=%lld vnets=%zu groups=%zu zones=%zu "
 			 "records=%zu",
@@ -426,6 +434,15 @@ static void on_feed_readable(struct event_loop *loop, int fd, uint32_t events, v
 				feed_schedule_reconnect(f);
 				return;
 			}
+		}
+		if (f->trim_pending) {
+			/* The snapshot's JSON tree (tens of MiB for 10,000 groups)
+			 * is freed now: hand the memory back to the kernel rather
+			 * than keep it as RSS, and the line buffer that held it. */
+			f->trim_pending = false;
+			line_buffer_done(&f->lb);
+			line_buffer_init(&f->lb, FEED_LINE_MAX);
+			malloc_trim(0);
 		}
 	}
 }

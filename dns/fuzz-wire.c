@@ -40,6 +40,7 @@ static void fuzz_setup(void)
 
 	struct group_info g = {0};
 	snprintf(g.id, sizeof(g.id), "web");
+	g.aliases = calloc(1, sizeof(*g.aliases));
 	snprintf(g.aliases[0], sizeof(g.aliases[0]), "www");
 	g.alias_count = 1;
 	g.attachments = calloc(1, sizeof(*g.attachments));

@@ -44,6 +44,9 @@ struct record_entry {
 
 void group_info_done(struct group_info *g)
 {
+	free(g->aliases);
+	g->aliases = NULL;
+	g->alias_count = 0;
 	free(g->attachments);
 	g->attachments = NULL;
 	g->attachment_count = 0;
@@ -285,6 +288,8 @@ void model_group_set(struct model *m, struct group_info *info)
 	g->info = *info;
 	info->attachments = NULL;
 	info->attachment_count = 0;
+	info->aliases = NULL;
+	info->alias_count = 0;
 	group_apply(m, g, true);
 	m->generation++;
 }

@@ -55,7 +55,7 @@ struct group_info {
 	char id[GROUP_ID_MAX + 1];
 	char hostname[DNS_LABEL_MAX + 1];
 	size_t alias_count;
-	char aliases[GROUP_ALIASES_MAX][DNS_LABEL_MAX + 1];
+	char (*aliases)[DNS_LABEL_MAX + 1]; /* alias_count of them, malloc'd */
 	size_t attachment_count;
 	struct attachment_info *attachments;
 };

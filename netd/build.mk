@@ -1,10 +1,20 @@
 # The nftables test driver (tests/system/nft-driver.c): loads and changes
 # table inet podwire from the command line for tests/system/test-nft-*.sh.
-# It links nft.o alone, not all of libnetd.a, so it needs nothing else of netd.
-$(BUILD)/tests/nft-driver: $(BUILD)/tests/system/nft-driver.o $(BUILD)/netd/nft.o $(BUILD)/liblib.a
+# It links nft.o and nft-monitor.o alone, not all of libnetd.a, so it needs
+# nothing else of netd.
+$(BUILD)/tests/nft-driver: $(BUILD)/tests/system/nft-driver.o $(BUILD)/netd/nft.o \
+		$(BUILD)/netd/nft-monitor.o $(BUILD)/liblib.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libmnl libnftnl 2>/dev/null) -lpthread
 
 # `make check` builds unit-tests in the sanitizer build; the system tests
 # need the driver there too.
 unit-tests: $(BUILD)/tests/nft-driver
+
+# The rate-limit test driver (tests/system/bw-driver.c) for
+# tests/system/test-netd6-rate.sh: bandwidth.o alone, with libnl.
+$(BUILD)/tests/bw-driver: $(BUILD)/tests/system/bw-driver.o $(BUILD)/netd/bandwidth.o $(BUILD)/liblib.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libnl-3.0 libnl-route-3.0 2>/dev/null) -lpthread
+
+unit-tests: $(BUILD)/tests/bw-driver

@@ -15,6 +15,8 @@ packages=(
 	util-linux valgrind crun runc busybox-static
 	# nft tests: JSON listings of sets, a UDP echo in an "outside" netns
 	jq python3
+	# netd rate-limit test: iperf3 measures the limit
+	iperf3
 )
 
 missing=()

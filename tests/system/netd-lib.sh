@@ -1,10 +1,15 @@
 # Helpers for the netd system tests (tests/system/test-netd-*.sh); source
 # after lib.sh. Only functions.
 
+# Debian's python3: a pyenv or similar shim in PATH can cost a second per
+# start, and the tests start it often.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+
 # jget EXPR: evaluates a Python expression over the JSON document on stdin
 # (bound to d) and prints the result (strings bare, the rest as JSON).
 jget() {
-	python3 -c '
+	"$PY" -c '
 import json, sys
 d = json.load(sys.stdin)
 v = eval(sys.argv[1])
@@ -14,7 +19,7 @@ print(v if isinstance(v, str) else json.dumps(v))' "$1"
 # rpc_raw [N]: sends stdin as-is to netd.sock and prints the reply lines
 # until N of them (default 1) came, the connection closed, or 10 s passed.
 rpc_raw() {
-	python3 -c '
+	"$PY" -c '
 import socket, sys, time
 want = int(sys.argv[2])
 s = socket.socket(socket.AF_UNIX)

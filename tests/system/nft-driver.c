@@ -9,6 +9,10 @@
  *   nft-driver group-add GROUP... / group-remove GROUP...
  *                                 one attachment per GROUP, all in one call
  *   nft-driver counters           prints "KIND NAME PACKETS BYTES" lines
+ *   nft-driver watch SECONDS [VNET...] [-- GROUP...]
+ *                                 sync, then for SECONDS restore the tables
+ *                                 whenever someone else changes them (as
+ *                                 netd does), printing "restored" each time
  *   nft-driver exists             prints 1 or 0 (nft_table_exists)
  *   nft-driver remove-table       nft_table_remove
  *   nft-driver time COUNT         COUNT x (add, remove) of VNets pw-t0.. on
@@ -29,7 +33,9 @@
 
 #include "error.h"
 #include "macro.h"
+#include "../../netd/nft-monitor.h"
 #include "../../netd/nft.h"
+#include <poll.h>
 #include "prefix.h"
 
 /* Enough for an IPv4 and an IPv6 subnet and then some. */
@@ -191,6 +197,65 @@ static int print_counters(struct nft_ctx *ctx, struct pw_error *err)
 	return 0;
 }
 
+struct watch {
+	struct nft_ctx *ctx;
+	const struct nft_vnet_spec *vnets;
+	size_t vnet_count;
+	const struct nft_group_spec *groups;
+	size_t group_count;
+	int result;
+};
+
+static void watch_alert(struct nft_monitor *monitor, bool lost, void *userdata)
+{
+	struct watch *w = userdata;
+	struct pw_error err = {0};
+
+	if (lost && nft_table_exists(w->ctx) == 1)
+		return;
+	w->result = nft_table_sync_all(w->ctx, w->vnets, w->vnet_count, w->groups, w->group_count,
+				       &err);
+	if (w->result < 0)
+		fprintf(stderr, "nft-driver: restoring: %s\n", pw_error_message(&err));
+	else
+		printf("restored\n");
+	fflush(stdout);
+}
+
+static int watch(struct watch *w, int seconds, struct pw_error *err)
+{
+	struct nft_monitor *monitor = NULL;
+	struct timespec start, now;
+	int r;
+
+	r = nft_monitor_new(nft_ctx_portid(w->ctx), watch_alert, w, &monitor, err);
+	if (r < 0)
+		return r;
+	r = nft_table_sync_all(w->ctx, w->vnets, w->vnet_count, w->groups, w->group_count, err);
+	if (r < 0)
+		goto out;
+	nft_monitor_process(monitor); /* our own sync's events */
+	printf("watching\n");
+	fflush(stdout);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct pollfd pfd = {.fd = nft_monitor_fd(monitor), .events = POLLIN};
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= seconds)
+			break;
+		if (poll(&pfd, 1, 100) > 0)
+			nft_monitor_process(monitor);
+		if (w->result < 0) {
+			r = pw_error_set(err, w->result, "restoring failed");
+			break;
+		}
+	}
+out:
+	nft_monitor_free(monitor);
+	return r;
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -251,8 +316,12 @@ static int time_calls(struct nft_ctx *ctx, size_t count, struct pw_error *err)
 	return 0;
 }
 
+static int main_watch(int argc, char **argv, int seconds);
+static int watch_seconds_arg;
+
 int main(int argc, char **argv)
 {
+	int watch_seconds;
 	struct pw_error err = {0};
 	struct driver_vnet *vnets = NULL;
 	struct nft_vnet_spec *specs = NULL;
@@ -303,6 +372,13 @@ int main(int argc, char **argv)
 			}
 			group_specs[i] = groups[i].spec;
 		}
+	} else if (streq(cmd, "watch")) {
+		/* watch SECONDS, then the same arguments as sync */
+		if (argc < 3 || atoi(argv[2]) <= 0)
+			return usage();
+		watch_seconds = atoi(argv[2]);
+		argv[2] = (char *)"sync";
+		return main_watch(argc - 1, argv + 1, watch_seconds);
 	} else if (streq(cmd, "time")) {
 		if (argc != 3 || atoi(argv[2]) <= 0)
 			return usage();
@@ -316,7 +392,10 @@ int main(int argc, char **argv)
 
 	r = nft_ctx_new(&ctx, &err);
 	if (r >= 0) {
-		if (streq(cmd, "sync"))
+		if (streq(cmd, "sync") && watch_seconds_arg) {
+			struct watch w = {ctx, specs, vnet_count, group_specs, group_count, 0};
+			r = watch(&w, watch_seconds_arg, &err);
+		} else if (streq(cmd, "sync"))
 			r = nft_table_sync_all(ctx, specs, vnet_count, group_specs, group_count,
 					       &err);
 		else if (streq(cmd, "add"))
@@ -359,4 +438,12 @@ out:
 	free(groups);
 	free(group_specs);
 	return r;
+}
+
+/* watch: main() again with "sync ARGS", watching for SECONDS instead of a
+ * single sync. */
+static int main_watch(int argc, char **argv, int seconds)
+{
+	watch_seconds_arg = seconds;
+	return main(argc, argv);
 }

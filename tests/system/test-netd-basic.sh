@@ -117,7 +117,7 @@ assert_eq "$(host_links)" "" "nothing left"
 # The event stream saw every change, in order, with names and addresses.
 wait_until grep -q '"vnet.deleted".*"prod"' "$T/events.out"
 events=$(tail -n +2 "$T/events.out" | jget 'None' 2>/dev/null || true)
-seq=$(tail -n +2 "$T/events.out" | python3 -c '
+seq=$(tail -n +2 "$T/events.out" | "$PY" -c '
 import json, sys
 evs = [json.loads(l) for l in sys.stdin]
 seqs = [e["seq"] for e in evs]

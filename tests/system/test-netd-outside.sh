@@ -42,7 +42,7 @@ pw group attach iso2 --netns "$(make_group_ns iso2)" --vnet iso >/dev/null
 ping_ok puba 198.51.100.2
 
 # What the outside sees as the peer of a TCP connection from a group.
-in_ns out python3 -c '
+in_ns out "$PY" -c '
 import socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -54,7 +54,7 @@ c.sendall(addr[0].encode())
 c.close()' "$T/listening" &
 track_pid $!
 wait_until test -s "$T/listening"
-seen=$(in_ns pubb python3 -c '
+seen=$(in_ns pubb "$PY" -c '
 import socket
 s = socket.create_connection(("198.51.100.2", 8080), timeout=5)
 print(s.recv(100).decode())')

@@ -66,7 +66,7 @@ for i in $(seq 12); do make_group_ns "s$i" >/dev/null; done
 # nearly all the time and a kill lands inside an operation. It runs in its
 # own session so it dies as one process group before netd comes back.
 churn() {
-	setsid python3 -c '
+	setsid "$PY" -c '
 import json, socket, sys
 sock, prefix = sys.argv[1], sys.argv[2]
 s = socket.socket(socket.AF_UNIX)
@@ -105,7 +105,7 @@ for round in 1 2 3 4; do
 	# Every known attachment is whole: host end present, group end with
 	# its address; addresses unique; no unknown pwv link; every netns
 	# without a group has no eth0.
-	python3 - "$T/groups.json" "${NS_PREFIX}" <<'PY' || fail "inconsistent after kill -9 (round $round)"
+	"$PY" - "$T/groups.json" "${NS_PREFIX}" <<'PY' || fail "inconsistent after kill -9 (round $round)"
 import json, subprocess, sys
 groups = json.load(open(sys.argv[1]))
 prefix = sys.argv[2]

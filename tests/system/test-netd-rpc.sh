@@ -26,13 +26,22 @@ snapshot() {
 before=$(snapshot)
 
 # expect_error CODE TEXT REQUEST_LINE: the reply is an error with that code
-# and a message containing TEXT.
+# and a message containing TEXT (one Python start per check).
 expect_error() {
-	local reply
-	reply=$(printf '%s\n' "$3" | rpc_raw | head -1)
-	[ -n "$reply" ] || fail "no reply to: ${3:0:200}"
-	assert_eq "$(echo "$reply" | jget 'd["error"]["code"]')" "$1" "code for ${3:0:120}"
-	assert_contains "$(echo "$reply" | jget 'd["error"]["message"]')" "$2" "message for ${3:0:120}"
+	"$PY" -c '
+import json, socket, sys
+code, text, request = sys.argv[2], sys.argv[3], sys.argv[4]
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(10)
+s.sendall(request.encode() + b"\n")
+line = s.makefile("rb").readline()
+if not line:
+    sys.exit("no reply to: " + request[:200])
+error = json.loads(line).get("error") or {}
+if error.get("code") != code or text not in error.get("message", ""):
+    sys.exit("%s: expected %s containing %r, got %s" % (request[:150], code, text, line.decode().strip()))
+' "$RUN_DIR/netd.sock" "$1" "$2" "$3" || fail "wrong reply"
 }
 create() { echo "{\"id\":1,\"method\":\"vnet.create\",\"params\":$1}"; }
 attach() { echo "{\"id\":1,\"method\":\"group.attach\",\"params\":$1}"; }
@@ -86,7 +95,7 @@ expect_error invalid_params "" '{"id":1,"method":"group.detach","params":{"id":"
 expect_error not_found "" '{"id":1,"method":"vnet.show","params":{"name":"nope"}}'
 
 # A 2 MiB line: refused, and the same connection still answers after it.
-replies=$(python3 -c '
+replies=$("$PY" -c '
 import sys
 sys.stdout.write("{\"id\":1,\"method\":\"vnet.list\",\"params\":{\"pad\":\"" + "x" * (2 << 20) + "\"}}\n")
 sys.stdout.write("{\"id\":2,\"method\":\"vnet.list\",\"params\":{}}\n")' | rpc_raw 2)
@@ -104,7 +113,7 @@ for c in 1 2 3 4; do
 	for i in $(seq 10); do make_group_ns "c${c}x$i" >/dev/null; done
 done
 for c in 1 2 3 4; do
-	python3 -c '
+	"$PY" -c '
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])

@@ -101,6 +101,7 @@ static void set_group(struct model *m, const char *id, const char *hostname, con
 	if (hostname)
 		snprintf(g.hostname, sizeof(g.hostname), "%s", hostname);
 	if (alias) {
+		g.aliases = calloc(1, sizeof(*g.aliases));
 		snprintf(g.aliases[0], sizeof(g.aliases[0]), "%s", alias);
 		g.alias_count = 1;
 	}
