@@ -32,10 +32,11 @@ static char *join_strings(json_t *array, const char *sep)
 	json_t *item;
 	char *out;
 
-	json_array_foreach (array, i, item)
-		len += strlen(json_string_value(item) ?: "") + strlen(sep);
+	json_array_foreach(array, i, item) len +=
+	    strlen(json_string_value(item) ?: "") + strlen(sep);
 	out = xcalloc(1, len);
-	json_array_foreach (array, i, item) {
+	json_array_foreach(array, i, item)
+	{
 		if (i > 0)
 			strcat(out, sep);
 		strcat(out, json_string_value(item) ?: "");
@@ -56,7 +57,8 @@ static void print_group_line(const char *prefix, json_t *group)
 
 		printf(" aliases=%s", aliases);
 	}
-	json_array_foreach (json_object_get(group, "attachments"), i, a) {
+	json_array_foreach(json_object_get(group, "attachments"), i, a)
+	{
 		_cleanup_free_ char *addresses = join_strings(json_object_get(a, "addresses"), ",");
 
 		printf(" %s=%s", json_string_value(json_object_get(a, "vnet")), addresses);
@@ -98,21 +100,21 @@ static void print_snapshot(json_t *snapshot)
 	json_t *item;
 	size_t i;
 
-	json_array_foreach (json_object_get(snapshot, "vnets"), i, item)
-		print_vnet_line("snapshot", item);
-	json_array_foreach (json_object_get(snapshot, "groups"), i, item)
-		print_group_line("snapshot", item);
+	json_array_foreach(json_object_get(snapshot, "vnets"), i, item)
+	    print_vnet_line("snapshot", item);
+	json_array_foreach(json_object_get(snapshot, "groups"), i, item)
+	    print_group_line("snapshot", item);
 }
 
 int cli_events_main(struct cli_ctx *ctx, int argc, char **argv)
 {
 	enum { OPT_JSON = 256, OPT_SNAPSHOT, OPT_COUNT };
 	static const struct option options[] = {
-		{"json", no_argument, NULL, OPT_JSON},
-		{"snapshot", no_argument, NULL, OPT_SNAPSHOT},
-		{"count", required_argument, NULL, OPT_COUNT},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"snapshot", no_argument, NULL, OPT_SNAPSHOT},
+	    {"count", required_argument, NULL, OPT_COUNT},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	_cleanup_rpc_client_ struct rpc_client *client = NULL;
 	json_auto_t *snapshot = NULL;

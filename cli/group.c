@@ -83,10 +83,11 @@ static char *join_strings(json_t *array, const char *sep)
 	json_t *item;
 	char *out;
 
-	json_array_foreach (array, i, item)
-		len += strlen(json_string_value(item) ?: "") + strlen(sep);
+	json_array_foreach(array, i, item) len +=
+	    strlen(json_string_value(item) ?: "") + strlen(sep);
 	out = xcalloc(1, len);
-	json_array_foreach (array, i, item) {
+	json_array_foreach(array, i, item)
+	{
 		if (i > 0)
 			strcat(out, sep);
 		strcat(out, json_string_value(item) ?: "");
@@ -107,15 +108,15 @@ static int group_attach(struct cli_ctx *ctx, int argc, char **argv)
 {
 	enum { OPT_NETNS = 256, OPT_VNET, OPT_IP, OPT_MAC, OPT_HOSTNAME, OPT_ALIAS, OPT_JSON };
 	static const struct option options[] = {
-		{"netns", required_argument, NULL, OPT_NETNS},
-		{"vnet", required_argument, NULL, OPT_VNET},
-		{"ip", required_argument, NULL, OPT_IP},
-		{"mac", required_argument, NULL, OPT_MAC},
-		{"hostname", required_argument, NULL, OPT_HOSTNAME},
-		{"alias", required_argument, NULL, OPT_ALIAS},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"netns", required_argument, NULL, OPT_NETNS},
+	    {"vnet", required_argument, NULL, OPT_VNET},
+	    {"ip", required_argument, NULL, OPT_IP},
+	    {"mac", required_argument, NULL, OPT_MAC},
+	    {"hostname", required_argument, NULL, OPT_HOSTNAME},
+	    {"alias", required_argument, NULL, OPT_ALIAS},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	json_auto_t *params = json_object(), *result = NULL, *ip_args = json_array();
 	json_t *vnets = json_array(), *aliases = NULL, *ips = NULL;
@@ -158,7 +159,8 @@ static int group_attach(struct cli_ctx *ctx, int argc, char **argv)
 			usage_attach(stdout);
 			return CLI_EXIT_OK;
 		default:
-			return cli_usage_error(CMD " attach", "invalid option or missing value: '%s'",
+			return cli_usage_error(CMD " attach",
+					       "invalid option or missing value: '%s'",
 					       argv[optind - 1]);
 		}
 	}
@@ -168,7 +170,8 @@ static int group_attach(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(CMD " attach", "--netns is required");
 	if (json_array_size(vnets) == 0)
 		return cli_usage_error(CMD " attach", "--vnet is required");
-	json_array_foreach (ip_args, i, item) {
+	json_array_foreach(ip_args, i, item)
+	{
 		const char *arg = json_string_value(item);
 		const char *eq = strchr(arg, '=');
 		_cleanup_free_ char *vnet = NULL;
@@ -193,9 +196,10 @@ static int group_attach(struct cli_ctx *ctx, int argc, char **argv)
 		cli_print_json(result);
 		return CLI_EXIT_OK;
 	}
-	json_array_foreach (json_object_get(result, "attachments"), i, item) {
+	json_array_foreach(json_object_get(result, "attachments"), i, item)
+	{
 		_cleanup_free_ char *addresses =
-			join_strings(json_object_get(item, "addresses"), ", ");
+		    join_strings(json_object_get(item, "addresses"), ", ");
 
 		printf("group %s: %s on vnet %s: %s\n", argv[optind],
 		       json_string_value(json_object_get(item, "interface")),
@@ -209,10 +213,10 @@ static int parse_simple(int argc, char **argv, const char *cmd, void (*usage)(FI
 			bool *ret_json, const char **ret_vnet, size_t args)
 {
 	static const struct option options[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"vnet", required_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"vnet", required_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	int c;
 
@@ -282,13 +286,15 @@ static int group_ls(struct cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_OK;
 	}
 	t = table_new(5, "ID", "VNETS", "ADDRESSES", "HOSTNAME", "NETNS");
-	json_array_foreach (json_object_get(result, "groups"), i, group) {
+	json_array_foreach(json_object_get(result, "groups"), i, group)
+	{
 		json_auto_t *vnets = json_array(), *addresses = json_array();
 		_cleanup_free_ char *vnet_text = NULL, *address_text = NULL;
 		json_t *a;
 		size_t j;
 
-		json_array_foreach (json_object_get(group, "attachments"), j, a) {
+		json_array_foreach(json_object_get(group, "attachments"), j, a)
+		{
 			json_array_append(vnets, json_object_get(a, "vnet"));
 			json_array_extend(addresses, json_object_get(a, "addresses"));
 		}
@@ -327,9 +333,10 @@ static int group_show(struct cli_ctx *ctx, int argc, char **argv)
 	printf("Netns:     %s\n", json_string_value(json_object_get(result, "netns")));
 	printf("Hostname:  %s\n", json_string_value(json_object_get(result, "hostname")) ?: "-");
 	printf("Aliases:   %s\n", aliases[0] ? aliases : "-");
-	json_array_foreach (json_object_get(result, "attachments"), i, a) {
+	json_array_foreach(json_object_get(result, "attachments"), i, a)
+	{
 		_cleanup_free_ char *addresses =
-			join_strings(json_object_get(a, "addresses"), ", ");
+		    join_strings(json_object_get(a, "addresses"), ", ");
 
 		printf("Attachment %zu:\n", i);
 		printf("  VNet:      %s\n", json_string_value(json_object_get(a, "vnet")));
@@ -349,8 +356,8 @@ int cli_group_main(struct cli_ctx *ctx, int argc, char **argv)
 		const char *verb;
 		int (*fn)(struct cli_ctx *ctx, int argc, char **argv);
 	} verbs[] = {
-		{"attach", group_attach}, {"detach", group_detach}, {"ls", group_ls},
-		{"list", group_ls},       {"show", group_show},
+	    {"attach", group_attach}, {"detach", group_detach}, {"ls", group_ls},
+	    {"list", group_ls},	      {"show", group_show},
 	};
 
 	if (argc < 2) {

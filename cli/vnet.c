@@ -88,10 +88,11 @@ static char *join_strings(json_t *array, const char *sep)
 	json_t *item;
 	char *out;
 
-	json_array_foreach (array, i, item)
-		len += strlen(json_string_value(item) ?: "") + strlen(sep);
+	json_array_foreach(array, i, item) len +=
+	    strlen(json_string_value(item) ?: "") + strlen(sep);
 	out = xcalloc(1, len);
-	json_array_foreach (array, i, item) {
+	json_array_foreach(array, i, item)
+	{
 		if (i > 0)
 			strcat(out, sep);
 		strcat(out, json_string_value(item) ?: "");
@@ -145,19 +146,27 @@ static int add_dns(json_t *servers, const char *list)
 
 static int vnet_create(struct cli_ctx *ctx, int argc, char **argv)
 {
-	enum { OPT_SUBNET = 256, OPT_GATEWAY, OPT_DOMAIN, OPT_MTU, OPT_INTERNAL, OPT_ISOLATE,
-	       OPT_DNS, OPT_JSON };
+	enum {
+		OPT_SUBNET = 256,
+		OPT_GATEWAY,
+		OPT_DOMAIN,
+		OPT_MTU,
+		OPT_INTERNAL,
+		OPT_ISOLATE,
+		OPT_DNS,
+		OPT_JSON
+	};
 	static const struct option options[] = {
-		{"subnet", required_argument, NULL, OPT_SUBNET},
-		{"gateway", required_argument, NULL, OPT_GATEWAY},
-		{"domain", required_argument, NULL, OPT_DOMAIN},
-		{"mtu", required_argument, NULL, OPT_MTU},
-		{"internal", no_argument, NULL, OPT_INTERNAL},
-		{"isolate", no_argument, NULL, OPT_ISOLATE},
-		{"dns", required_argument, NULL, OPT_DNS},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"subnet", required_argument, NULL, OPT_SUBNET},
+	    {"gateway", required_argument, NULL, OPT_GATEWAY},
+	    {"domain", required_argument, NULL, OPT_DOMAIN},
+	    {"mtu", required_argument, NULL, OPT_MTU},
+	    {"internal", no_argument, NULL, OPT_INTERNAL},
+	    {"isolate", no_argument, NULL, OPT_ISOLATE},
+	    {"dns", required_argument, NULL, OPT_DNS},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	json_auto_t *params = json_object(), *result = NULL;
 	json_t *subnets = json_array(), *dns = NULL;
@@ -209,7 +218,8 @@ static int vnet_create(struct cli_ctx *ctx, int argc, char **argv)
 			usage_create(stdout);
 			return CLI_EXIT_OK;
 		default:
-			return cli_usage_error(CMD " create", "invalid option or missing value: '%s'",
+			return cli_usage_error(CMD " create",
+					       "invalid option or missing value: '%s'",
 					       argv[optind - 1]);
 		}
 	}
@@ -225,9 +235,9 @@ static int vnet_create(struct cli_ctx *ctx, int argc, char **argv)
 		cli_print_json(result);
 	} else {
 		_cleanup_free_ char *subnet_text =
-			join_strings(json_object_get(result, "subnets"), ", ");
+		    join_strings(json_object_get(result, "subnets"), ", ");
 		_cleanup_free_ char *gateway_text =
-			join_strings(json_object_get(result, "gateways"), ", ");
+		    join_strings(json_object_get(result, "gateways"), ", ");
 
 		printf("vnet %s: %s, gateway %s, bridge %s\n", argv[optind], subnet_text,
 		       gateway_text, json_string_value(json_object_get(result, "bridge")));
@@ -240,10 +250,10 @@ static int parse_simple(int argc, char **argv, const char *cmd, void (*usage)(FI
 			bool allow_json, bool *ret_json, bool *ret_force, size_t args)
 {
 	static const struct option options[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"force", no_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	int c;
 
@@ -295,10 +305,11 @@ static int vnet_ls(struct cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_OK;
 	}
 	t = table_new(7, "NAME", "SUBNETS", "GATEWAYS", "MTU", "FLAGS", "GROUPS", "DOMAIN");
-	json_array_foreach (json_object_get(result, "vnets"), i, vnet) {
+	json_array_foreach(json_object_get(result, "vnets"), i, vnet)
+	{
 		_cleanup_free_ char *subnets = join_strings(json_object_get(vnet, "subnets"), ",");
 		_cleanup_free_ char *gateways =
-			join_strings(json_object_get(vnet, "gateways"), ",");
+		    join_strings(json_object_get(vnet, "gateways"), ",");
 		_cleanup_free_ char *flags = flags_text(vnet);
 		char mtu[16], groups[16];
 
@@ -355,8 +366,8 @@ int cli_vnet_main(struct cli_ctx *ctx, int argc, char **argv)
 		const char *verb;
 		int (*fn)(struct cli_ctx *ctx, int argc, char **argv);
 	} verbs[] = {
-		{"create", vnet_create}, {"ls", vnet_ls},     {"list", vnet_ls},
-		{"show", vnet_show},     {"rm", vnet_rm},     {"delete", vnet_rm},
+	    {"create", vnet_create}, {"ls", vnet_ls}, {"list", vnet_ls},
+	    {"show", vnet_show},     {"rm", vnet_rm}, {"delete", vnet_rm},
 	};
 
 	if (argc < 2) {

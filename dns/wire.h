@@ -137,12 +137,13 @@ struct dns_query {
 	uint8_t label_offsets[DNS_LABELS_MAX];
 };
 
-/* Outcome of dns_query_parse. */
+/* Outcome of dns_query_parse: DNS_PARSE_OK, DNS_PARSE_DROP (too short to
+ * answer, or a response: QR set), or a positive DNS rcode to answer with
+ * (FORMERR, NOTIMP, BADVERS); then q->id, q->flags and, if has_question,
+ * the question are set. */
 enum dns_parse_result {
 	DNS_PARSE_OK = 0,
-	DNS_PARSE_DROP = -1, /* too short to answer, or a response (QR set) */
-			     /* otherwise a positive DNS rcode to answer with (FORMERR, NOTIMP,
-			      * BADVERS); q->id, q->flags and, if has_question, the question are set */
+	DNS_PARSE_DROP = -1,
 };
 int dns_query_parse(const uint8_t *msg, size_t len, struct dns_query *q);
 

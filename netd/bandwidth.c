@@ -31,8 +31,8 @@
  * full-size packets): big enough that tbf keeps up with the kernel's
  * timer granularity, small enough that a burst stays well inside the
  * rate over a second (the bandwidth plugin's default is similar). */
-#define BANDWIDTH_BURST_US	   10000
-#define BANDWIDTH_BURST_MIN_BYTES  (4 * 1514)
+#define BANDWIDTH_BURST_US	  10000
+#define BANDWIDTH_BURST_MIN_BYTES (4 * 1514)
 /* Queue: what the rate drains in this long, beyond which packets drop. */
 #define BANDWIDTH_LATENCY_US 50000
 /* ffff: (the ingress qdisc), 1: (our root qdiscs), and the u32 filter
@@ -71,9 +71,9 @@ int bandwidth_parse_rate(const char *text, uint64_t *ret_bps)
 		const char *suffix;
 		uint64_t factor;
 	} units[] = {
-	    {"", 1},	      {"bit", 1},	  {"kbit", 1000},	  {"mbit", 1000000},
-	    {"gbit", 1000000000}, {"bps", 8},	  {"kbps", 8000},	  {"mbps", 8000000},
-	    {"gbps", 8000000000},
+	    {"", 1},	       {"bit", 1},	     {"kbit", 1000},
+	    {"mbit", 1000000}, {"gbit", 1000000000}, {"bps", 8},
+	    {"kbps", 8000},    {"mbps", 8000000},    {"gbps", 8000000000},
 	};
 	char *end;
 	double value;
@@ -294,7 +294,8 @@ int bandwidth_apply(struct nl_sock *sock, const char *host_ifname,
 			r = r < 0 && bw_errno(r) != -ENODEV ? bw_errno(r) : 0;
 		}
 		if (r < 0)
-			return pw_error_set(err, r, "rate limit: removing the egress limit of %s: %s",
+			return pw_error_set(err, r,
+					    "rate limit: removing the egress limit of %s: %s",
 					    host_ifname, strerror(-r));
 		return 0;
 	}

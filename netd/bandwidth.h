@@ -25,7 +25,7 @@
 
 struct bandwidth_spec {
 	uint64_t ingress_bps; /* what the group receives, bits/s; 0 = unlimited */
-	uint64_t egress_bps; /* what the group sends, bits/s; 0 = unlimited */
+	uint64_t egress_bps;  /* what the group sends, bits/s; 0 = unlimited */
 };
 
 /* Parses a tc-style rate: a number with an optional unit: bit, kbit, mbit,

@@ -19,9 +19,9 @@ json_t *events_vnet_json(const struct vnet *vnet)
 		json_array_append_new(dns, json_string(ip_addr_format(&vnet->dns_servers[i], buf)));
 	return json_pack("{s:s, s:s, s:o, s:o, s:s, s:I, s:b, s:b, s:o, s:[], s:I}", "name",
 			 vnet->name, "bridge", vnet->bridge, "subnets", subnets, "gateways",
-			 gateways, "domain", vnet->domain, "mtu", (json_int_t)vnet->mtu,
-			 "internal", vnet->internal, "isolate", vnet->isolate, "dns_servers", dns,
-			 "peers", "group_count", (json_int_t)vnet->group_count);
+			 gateways, "domain", vnet->domain, "mtu", (json_int_t)vnet->mtu, "internal",
+			 vnet->internal, "isolate", vnet->isolate, "dns_servers", dns, "peers",
+			 "group_count", (json_int_t)vnet->group_count);
 }
 
 json_t *events_group_json(const struct pw_group *group)
@@ -41,12 +41,11 @@ json_t *events_group_json(const struct pw_group *group)
 					      json_string(ip_addr_format(&a->addresses[j], buf)));
 		if (a->vnet)
 			gateway = ip_addr_format(&a->vnet->gateways[0], buf);
-		json_array_append_new(attachments,
-				      json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "vnet",
-						a->vnet_name, "interface", a->ifname,
-						"host_interface", a->host_ifname, "mac",
-						mac_format(a->mac, mac), "addresses", addresses,
-						"gateway", gateway));
+		json_array_append_new(
+		    attachments,
+		    json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "vnet", a->vnet_name, "interface",
+			      a->ifname, "host_interface", a->host_ifname, "mac",
+			      mac_format(a->mac, mac), "addresses", addresses, "gateway", gateway));
 	}
 	return json_pack("{s:s, s:s, s:s?, s:o, s:o}", "id", group->id, "netns", group->netns,
 			 "hostname", group->hostname, "aliases", aliases, "attachments",
@@ -67,8 +66,8 @@ json_t *events_snapshot(const struct netd *netd)
 	/* Zones and records: netd/dns-records.c */
 	return json_pack("{s:I, s:o, s:o, s:o, s:o}", "seq",
 			 (json_int_t)(netd->server ? rpc_server_next_seq(netd->server) : 0),
-			 "vnets", vnets, "groups", groups, "zones", dns_zones_json_all(),
-			 "records", dns_records_json_all());
+			 "vnets", vnets, "groups", groups, "zones", dns_zones_json_all(), "records",
+			 dns_records_json_all());
 }
 
 static void broadcast(struct netd *netd, const char *event, json_t *data)

@@ -7,10 +7,11 @@
 
 #include "group.h"
 #include "json-util.h"
+#include "params.h"
 #include "xalloc.h"
 
 /* Version of the group state file format. */
-#define GROUP_STATE_VERSION 1
+#define GROUP_STATE_VERSION	1
 #define GROUP_TABLE_MIN_BUCKETS 64
 
 static uint64_t fnv1a(uint64_t hash, const void *data, size_t size)
@@ -85,7 +86,8 @@ static int parse_vnets(json_t *vnets, struct group_request *req, struct pw_error
 	    json_array_size(vnets) > GROUP_VNETS_MAX)
 		return pw_error_set(err, -EINVAL, "vnets: expected an array of 1 to %d VNet names",
 				    GROUP_VNETS_MAX);
-	json_array_foreach (vnets, i, item) {
+	json_array_foreach(vnets, i, item)
+	{
 		const char *name = json_string_value(item);
 
 		if (!name)
@@ -112,7 +114,8 @@ static int parse_ips(json_t *ips, struct group_request *req, struct pw_error *er
 	if (!json_is_object(ips))
 		return pw_error_set(err, -EINVAL,
 				    "ips: expected an object mapping VNet names to IPv4 addresses");
-	json_object_foreach (ips, key, value) {
+	json_object_foreach(ips, key, value)
+	{
 		const char *s = json_string_value(value);
 		size_t i;
 
@@ -120,10 +123,11 @@ static int parse_ips(json_t *ips, struct group_request *req, struct pw_error *er
 			if (streq(req->vnets[i], key))
 				break;
 		if (i == req->vnet_count)
-			return pw_error_set(err, -EINVAL, "ips: '%.64s' is not one of the group's vnets",
-					    key);
+			return pw_error_set(err, -EINVAL,
+					    "ips: '%.64s' is not one of the group's vnets", key);
 		if (!s || ip_addr_parse(s, AF_INET, &req->ips[i]) < 0)
-			return pw_error_set(err, -EINVAL, "ips: invalid IPv4 address '%.64s' for vnet '%s'",
+			return pw_error_set(err, -EINVAL,
+					    "ips: invalid IPv4 address '%.64s' for vnet '%s'",
 					    s ? s : "(not a string)", key);
 		req->has_ip[i] = true;
 	}
@@ -141,7 +145,8 @@ static int parse_aliases(json_t *aliases, struct group_request *req, struct pw_e
 	if (!json_is_array(aliases) || json_array_size(aliases) > GROUP_ALIASES_MAX)
 		return pw_error_set(err, -EINVAL, "aliases: expected an array of at most %d names",
 				    GROUP_ALIASES_MAX);
-	json_array_foreach (aliases, i, item) {
+	json_array_foreach(aliases, i, item)
+	{
 		const char *name = json_string_value(item);
 
 		if (!name)
@@ -158,24 +163,31 @@ static int parse_aliases(json_t *aliases, struct group_request *req, struct pw_e
 int group_request_parse(json_t *params, struct group_request *ret, struct pw_error *err)
 {
 	struct group_request req = {0};
-	json_t *vnets = NULL, *ips = NULL, *aliases = NULL;
+	json_t *id = NULL, *netns = NULL, *vnets = NULL, *ips = NULL, *mac_json = NULL,
+	       *hostname = NULL, *aliases = NULL;
 	const char *mac = NULL;
 	int r;
 
 	r = json_unpack_err(params, err, "group", JSON_STRICT,
-			    "{s:s, s:s, s:o, s?:o, s?:s, s?:s, s?:o}", "id", &req.id, "netns",
-			    &req.netns, "vnets", &vnets, "ips", &ips, "mac", &mac, "hostname",
-			    &req.hostname, "aliases", &aliases);
+			    "{s:o, s:o, s:o, s?:o, s?:o, s?:o, s?:o}", "id", &id, "netns", &netns,
+			    "vnets", &vnets, "ips", &ips, "mac", &mac_json, "hostname", &hostname,
+			    "aliases", &aliases);
 	if (r < 0)
+		return r;
+	if ((r = param_string(id, "id", &req.id, err)) < 0 ||
+	    (r = param_string(netns, "netns", &req.netns, err)) < 0 ||
+	    (r = param_string(mac_json, "mac", &mac, err)) < 0 ||
+	    (r = param_string(hostname, "hostname", &req.hostname, err)) < 0)
 		return r;
 	r = name_validate_group(req.id, err);
 	if (r < 0)
 		return r;
 	if (req.netns[0] != '/' || strlen(req.netns) >= GROUP_NETNS_PATH_MAX)
-		return pw_error_set(err, -EINVAL,
-				    "netns: expected an absolute path (e.g. /run/netns/NAME) shorter "
-				    "than %d bytes",
-				    GROUP_NETNS_PATH_MAX);
+		return pw_error_set(
+		    err, -EINVAL,
+		    "netns: expected an absolute path (e.g. /run/netns/NAME) shorter "
+		    "than %d bytes",
+		    GROUP_NETNS_PATH_MAX);
 	r = parse_vnets(vnets, &req, err);
 	if (r < 0)
 		return r;
@@ -235,11 +247,10 @@ json_t *group_state_json(const struct pw_group *group)
 		for (size_t j = 0; j < a->address_count; j++)
 			json_array_append_new(addresses,
 					      json_string(ip_addr_format(&a->addresses[j], buf)));
-		json_array_append_new(attachments,
-				      json_pack("{s:s, s:s, s:s, s:s, s:o}", "vnet", a->vnet_name,
-						"interface", a->ifname, "host_interface",
-						a->host_ifname, "mac", mac_format(a->mac, mac),
-						"addresses", addresses));
+		json_array_append_new(
+		    attachments, json_pack("{s:s, s:s, s:s, s:s, s:o}", "vnet", a->vnet_name,
+					   "interface", a->ifname, "host_interface", a->host_ifname,
+					   "mac", mac_format(a->mac, mac), "addresses", addresses));
 	}
 	return json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:s?, s:o, s:o}", "version",
 			 GROUP_STATE_VERSION, "state",
@@ -269,7 +280,8 @@ static int parse_state_attachment(json_t *json, struct attachment *a, struct pw_
 	snprintf(a->vnet_name, sizeof(a->vnet_name), "%s", vnet);
 	snprintf(a->ifname, sizeof(a->ifname), "%s", ifname);
 	snprintf(a->host_ifname, sizeof(a->host_ifname), "%s", host_ifname);
-	json_array_foreach (addresses, i, item) {
+	json_array_foreach(addresses, i, item)
+	{
 		const char *s = json_string_value(item);
 
 		if (!s || ip_addr_parse(s, i == 0 ? AF_INET : AF_INET6, &a->addresses[i]) < 0)
@@ -323,13 +335,15 @@ int group_state_parse(json_t *json, struct pw_group **ret_group, struct pw_error
 	else
 		return pw_error_set(err, -EINVAL, "group state: unknown state '%.32s'", state);
 	group->aliases = xcalloc(json_array_size(aliases) + 1, sizeof(char *));
-	json_array_foreach (aliases, i, item) {
+	json_array_foreach(aliases, i, item)
+	{
 		if (!json_is_string(item))
 			return pw_error_set(err, -EINVAL, "group state: invalid alias");
 		group->aliases[i] = xstrdup(json_string_value(item));
 		group->alias_count = i + 1;
 	}
-	json_array_foreach (attachments, i, item) {
+	json_array_foreach(attachments, i, item)
+	{
 		r = parse_state_attachment(item, &group->attachments[i], err);
 		if (r < 0)
 			return r;
@@ -347,8 +361,8 @@ static size_t id_bucket(const struct group_table *table, const char *id)
 void group_table_init(struct group_table *table)
 {
 	*table = (struct group_table){
-		.buckets = xcalloc(GROUP_TABLE_MIN_BUCKETS, sizeof(struct pw_group *)),
-		.bucket_count = GROUP_TABLE_MIN_BUCKETS,
+	    .buckets = xcalloc(GROUP_TABLE_MIN_BUCKETS, sizeof(struct pw_group *)),
+	    .bucket_count = GROUP_TABLE_MIN_BUCKETS,
 	};
 }
 

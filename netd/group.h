@@ -32,7 +32,7 @@
 #define GROUPS_MAX 65536
 /* Netns paths are /run/netns/NAME or /proc/PID/ns/net in practice. */
 #define GROUP_NETNS_PATH_MAX 1024
-#define HOST_IFNAME_PREFIX "pwv"
+#define HOST_IFNAME_PREFIX   "pwv"
 #define ETHER_ADDR_LEN_BYTES 6
 
 enum group_state {
@@ -42,17 +42,17 @@ enum group_state {
 
 struct attachment {
 	char vnet_name[VNET_NAME_MAX + 1];
-	struct vnet *vnet; /* resolved by name; not owned */
+	struct vnet *vnet;     /* resolved by name; not owned */
 	char ifname[IFNAMSIZ]; /* inside the group's netns */
 	char host_ifname[IFNAMSIZ];
-	uint8_t mac[ETHER_ADDR_LEN_BYTES]; /* of the group end */
+	uint8_t mac[ETHER_ADDR_LEN_BYTES];	    /* of the group end */
 	struct ip_addr addresses[VNET_SUBNETS_MAX]; /* IPv4 first */
 	size_t address_count;
 };
 
 struct pw_group {
 	char *id;
-	char *netns; /* path as given */
+	char *netns;	    /* path as given */
 	uint64_t netns_dev; /* identity of the netns when attached */
 	uint64_t netns_ino;
 	char *hostname; /* NULL: none */

@@ -23,7 +23,8 @@ static void find_default(struct nl_object *obj, void *arg)
 	struct nl_addr *dst = rtnl_route_get_dst(route);
 	struct rtnl_nexthop *nh;
 
-	if (rtnl_route_get_table(route) != RT_TABLE_MAIN || rtnl_route_get_type(route) != RTN_UNICAST)
+	if (rtnl_route_get_table(route) != RT_TABLE_MAIN ||
+	    rtnl_route_get_type(route) != RTN_UNICAST)
 		return;
 	if (dst && nl_addr_get_prefixlen(dst) != 0)
 		return;
@@ -94,8 +95,8 @@ static void check_route(struct nl_object *obj, void *arg)
 	memcpy(p.addr.bytes, nl_addr_get_binary_addr(dst), nl_addr_get_len(dst));
 	/* fe80::/10 and ff00::/8 are on every IPv6 interface and never a
 	 * VNet subnet (vnet.c refuses them). */
-	if (p.family == AF_INET6 &&
-	    (p.addr.bytes[0] == 0xff || (p.addr.bytes[0] == 0xfe && (p.addr.bytes[1] & 0xc0) == 0x80)))
+	if (p.family == AF_INET6 && (p.addr.bytes[0] == 0xff ||
+				     (p.addr.bytes[0] == 0xfe && (p.addr.bytes[1] & 0xc0) == 0x80)))
 		return;
 	if (rtnl_route_get_nnexthops(route) > 0)
 		nh = rtnl_route_nexthop_n(route, 0);
@@ -118,7 +119,7 @@ int hostnet_route_conflict(struct nl_sock *sock, const struct ip_prefix *prefixe
 			   char *ret_desc, size_t desc_size)
 {
 	struct conflict_ctx ctx = {
-		.prefixes = prefixes, .count = count, .desc = ret_desc, .desc_size = desc_size};
+	    .prefixes = prefixes, .count = count, .desc = ret_desc, .desc_size = desc_size};
 	int families[] = {AF_INET, AF_INET6};
 	int r;
 

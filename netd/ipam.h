@@ -26,8 +26,8 @@ struct ipam {
 	struct ip_prefix subnet;
 	uint64_t size; /* addresses in the subnet */
 	uint64_t gateway_index;
-	uint64_t *bitmap; /* size bits */
-	uint64_t free_hint; /* no free index below this one */
+	uint64_t *bitmap;    /* size bits */
+	uint64_t free_hint;  /* no free index below this one */
 	uint64_t used_count; /* allocated or reserved, not counting the fixed ones */
 };
 

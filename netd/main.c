@@ -18,8 +18,8 @@
 #include "state-file.h"
 #include "xalloc.h"
 
-#define NETD_VERSION "0.1.0"
-#define DEFAULT_RUN_DIR "/run/podwire"
+#define NETD_VERSION	  "0.1.0"
+#define DEFAULT_RUN_DIR	  "/run/podwire"
 #define DEFAULT_STATE_DIR "/var/lib/podwire/netd"
 
 struct options {
@@ -53,13 +53,13 @@ static int parse_options(int argc, char **argv, struct options *opts)
 {
 	enum { OPT_RUN_DIR = 256, OPT_STATE_DIR, OPT_LOG_LEVEL, OPT_ADMIN_GROUP, OPT_VERSION };
 	static const struct option long_options[] = {
-		{"run-dir", required_argument, NULL, OPT_RUN_DIR},
-		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
-		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-		{"admin-group", required_argument, NULL, OPT_ADMIN_GROUP},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{0},
+	    {"run-dir", required_argument, NULL, OPT_RUN_DIR},
+	    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	    {"admin-group", required_argument, NULL, OPT_ADMIN_GROUP},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {0},
 	};
 	enum log_level level;
 	int c;
@@ -186,8 +186,8 @@ static int run(const struct options *opts)
 		log_error("cannot open dns state error=\"%s\"", pw_error_message(&err));
 		goto out;
 	}
-	r = rpc_server_new(netd.loop, socket_path, netd_rpc_methods, netd_rpc_method_count,
-			   &netd, &netd.server, &err);
+	r = rpc_server_new(netd.loop, socket_path, netd_rpc_methods, netd_rpc_method_count, &netd,
+			   &netd.server, &err);
 	if (r < 0) {
 		log_error("cannot serve error=\"%s\"", pw_error_message(&err));
 		goto out;
@@ -206,8 +206,8 @@ out:
 int main(int argc, char **argv)
 {
 	struct options opts = {
-		.run_dir = DEFAULT_RUN_DIR,
-		.state_dir = DEFAULT_STATE_DIR,
+	    .run_dir = DEFAULT_RUN_DIR,
+	    .state_dir = DEFAULT_STATE_DIR,
 	};
 
 	log_set_ident("podwire-netd");

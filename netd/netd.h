@@ -23,7 +23,7 @@
 struct netd {
 	struct event_loop *loop;
 	struct rpc_server *server; /* NULL until serving (no events before) */
-	struct nl_sock *nl; /* NETLINK_ROUTE in the host netns */
+	struct nl_sock *nl;	   /* NETLINK_ROUTE in the host netns */
 	struct nft_ctx *nft;
 	struct store store;
 	struct vnet *vnets[VNETS_MAX]; /* in creation order */

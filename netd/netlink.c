@@ -158,8 +158,8 @@ int link_foreach(struct nl_sock *sock, int (*cb)(struct rtnl_link *link, void *u
 
 static struct nl_addr *nl_addr_from(const struct ip_addr *addr, unsigned prefixlen)
 {
-	struct nl_addr *a = nl_addr_build(addr->family, addr->addr.bytes,
-					  ip_family_addr_size(addr->family));
+	struct nl_addr *a =
+	    nl_addr_build(addr->family, addr->addr.bytes, ip_family_addr_size(addr->family));
 
 	if (a)
 		nl_addr_set_prefixlen(a, (int)prefixlen);
@@ -197,7 +197,8 @@ int route_add_default(struct nl_sock *sock, int ifindex, const struct ip_addr *g
 {
 	struct rtnl_route *route = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-	struct nl_addr *dst = NULL, *gw = nl_addr_from(gateway, ip_family_addr_size(gateway->family) * 8);
+	struct nl_addr *dst = NULL,
+		       *gw = nl_addr_from(gateway, ip_family_addr_size(gateway->family) * 8);
 	union in_addr_union any = {0};
 	int r = -ENOMEM;
 

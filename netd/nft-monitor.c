@@ -63,8 +63,8 @@ int nft_monitor_new(uint32_t own_portid, nft_monitor_cb cb, void *userdata,
 		return pw_error_set(err, r, "nftables monitor: subscribing to nftables events: %s",
 				    strerror(-r));
 	}
-	if (setsockopt(mnl_socket_get_fd(m->nl), SOL_SOCKET, SO_RCVBUFFORCE, &size,
-		       sizeof(size)) < 0)
+	if (setsockopt(mnl_socket_get_fd(m->nl), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) <
+	    0)
 		(void)setsockopt(mnl_socket_get_fd(m->nl), SOL_SOCKET, SO_RCVBUF, &size,
 				 sizeof(size));
 	*ret_monitor = m;
@@ -140,8 +140,8 @@ int nft_monitor_process(struct nft_monitor *monitor)
 
 	for (;;) {
 		const struct nlmsghdr *nlh;
-		ssize_t len = recv(mnl_socket_get_fd(monitor->nl), buf, MNL_SOCKET_BUFFER_SIZE,
-				   MSG_DONTWAIT);
+		ssize_t len =
+		    recv(mnl_socket_get_fd(monitor->nl), buf, MNL_SOCKET_BUFFER_SIZE, MSG_DONTWAIT);
 		int remaining;
 
 		if (len < 0) {
@@ -162,7 +162,8 @@ int nft_monitor_process(struct nft_monitor *monitor)
 	}
 	if (seen || lost) {
 		if (seen)
-			log_info("nftables: table podwire changed by someone else changes=%d", seen);
+			log_info("nftables: table podwire changed by someone else changes=%d",
+				 seen);
 		else
 			log_warn("nftables monitor: events were lost; checking the tables");
 		monitor->alerts++;

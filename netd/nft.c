@@ -26,7 +26,8 @@
  *   set macs      ifname . ether_addr
  *   set addrs4    ifname . ether_addr . ipv4_addr  what a group may send from
  *   set addrs6    ifname . ether_addr . ipv6_addr
- *   chain prerouting   filter hook prerouting, priority -200: anti-spoofing
+ *   chain prerouting   filter hook prerouting, priority -200: group ports
+ *                      (counted) jump to chain group: anti-spoofing
  *   chain postrouting  filter hook postrouting, priority -200: rx counters
  * All base chains have policy accept. The rules are static; a VNet, a
  * peering or a group only changes elements.
@@ -541,10 +542,12 @@ static void nft_chain_message(struct nft_batch *b, uint32_t family, const char *
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE_NAME);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, family);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, priority);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	if (type) { /* a base chain; else a regular one, reached by jumps */
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, priority);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
 	nlh = nft_batch_message(b, NFT_MSG_NEWCHAIN, family, NLM_F_CREATE,
 				xasprintf("add chain %s %s", nft_family_name(family), name));
 	nftnl_chain_nlmsg_build_payload(nlh, c);
@@ -580,9 +583,9 @@ static void nft_set_message(struct nft_batch *b, enum nft_set_index set)
 		xalloc_die();
 	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(udata),
 			   nftnl_udata_buf_len(udata));
-	nlh = nft_batch_message(b, NFT_MSG_NEWSET, nft_set_family(set), NLM_F_CREATE,
-				xasprintf("add set %s %s", nft_family_name(nft_set_family(set)),
-					  def->name));
+	nlh = nft_batch_message(
+	    b, NFT_MSG_NEWSET, nft_set_family(set), NLM_F_CREATE,
+	    xasprintf("add set %s %s", nft_family_name(nft_set_family(set)), def->name));
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
 	nftnl_udata_buf_free(udata);
@@ -602,7 +605,8 @@ static void nft_elems_messages(struct nft_batch *b, const struct nft_elem_list *
 	for (i = 0; i <= list->count; i++) {
 		if (s && (i == list->count || in_message == NFT_ELEMS_PER_MESSAGE)) {
 			struct nlmsghdr *nlh = nft_batch_message(
-			    b, type, nft_set_family(set), type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0,
+			    b, type, nft_set_family(set),
+			    type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0,
 			    xasprintf("%s %s %s %s", what_prefix,
 				      type == NFT_MSG_NEWSETELEM ? "add to" : "delete from",
 				      nft_set_defs[set].flags & NFT_SET_MAP ? "map" : "set",
@@ -958,8 +962,7 @@ static void nft_inet_rules_messages(struct nft_batch *b)
 		nft_add_meta(r, NFT_META_OIFNAME, NFT_REG_1);
 		nft_add_lookup(r, NFT_REG_1, NFT_SET_BRIDGES, true);
 		nft_add_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
-		nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4,
-				NFT_REG_1);
+		nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4, NFT_REG_1);
 		nft_add_lookup(r, NFT_REG_1, v6 ? NFT_SET_MASQ6 : NFT_SET_MASQ4, false);
 		nft_add_masquerade(r);
 		nft_rule_message(b, r,
@@ -975,8 +978,7 @@ static void nft_inet_rules_messages(struct nft_batch *b)
 		nft_add_lookup(r, NFT_REG_1, NFT_SET_BRIDGES, false);
 		nft_add_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT);
 		nft_add_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
-		nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4,
-				NFT_REG_1);
+		nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4, NFT_REG_1);
 		nft_add_lookup(r, NFT_REG_1, v6 ? NFT_SET_SUBNETS6 : NFT_SET_SUBNETS4, false);
 		nft_add_masquerade(r);
 		nft_rule_message(b, r,
@@ -990,7 +992,9 @@ static void nft_inet_rules_messages(struct nft_batch *b)
 }
 
 /* bridge podwire: what each group port may send. Frames from ports that
- * are not a group's pass untouched. */
+ * are not a group's pass untouched; a group's frames are counted and
+ * checked in chain "group", the common case (IPv4 or IPv6 from its own MAC
+ * and address) first, so a frame costs two lookups. */
 static void nft_bridge_rules_messages(struct nft_batch *b)
 {
 	const uint32_t bridge = NFPROTO_BRIDGE;
@@ -998,23 +1002,49 @@ static void nft_bridge_rules_messages(struct nft_batch *b)
 	static const uint8_t ll_mask[16] = {0xff, 0xc0}, ll_prefix[16] = {0xfe, 0x80};
 	static const uint8_t unspecified6[16] = {0};
 	struct nftnl_rule *r;
+	struct nftnl_expr *e;
 	int v6;
 
-	/* iifname != @tx accept */
-	r = nft_rule_new(bridge, "prerouting");
-	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
-	nft_add_lookup(r, NFT_REG_1, NFT_SET_TX, true);
-	nft_add_verdict(r, NF_ACCEPT);
-	nft_rule_message(b, r, "not a group port");
-
-	/* iifname @tx (counts what the group sends) */
+	/* iifname @tx jump group (the lookup counts what the group sends) */
 	r = nft_rule_new(bridge, "prerouting");
 	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
 	nft_add_lookup(r, NFT_REG_1, NFT_SET_TX, false);
-	nft_rule_message(b, r, "count what each group sends");
+	e = nft_expr_new("immediate");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NFT_JUMP);
+	nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, "group");
+	nftnl_rule_add_expr(r, e);
+	nft_rule_message(b, r, "count and check what each group sends");
+
+	/* ether type ip iifname . ether saddr . ip saddr @addrs4 accept */
+	for (v6 = 0; v6 < 2; v6++) {
+		r = nft_rule_new(bridge, "group");
+		nft_add_ether_type(r, v6 ? NFT_ETH_P_IPV6 : NFT_ETH_P_IP);
+		nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
+		nft_add_payload(r, NFT_PAYLOAD_LL_HEADER, 6, NFT_MAC_LEN, nft_concat_reg(mac_word));
+		nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4,
+				nft_concat_reg(addr_word));
+		nft_add_lookup(r, NFT_REG_1, v6 ? NFT_SET_ADDRS6 : NFT_SET_ADDRS4, false);
+		nft_add_verdict(r, NF_ACCEPT);
+		nft_rule_message(
+		    b, r, v6 ? "a group's own IPv6 addresses" : "a group's own IPv4 addresses");
+	}
+
+	/* ether type arp iifname . ether saddr . arp saddr ip @addrs4
+	 * iifname . arp saddr ether . arp saddr ip @addrs4 accept */
+	r = nft_rule_new(bridge, "group");
+	nft_add_ether_type(r, NFT_ETH_P_ARP);
+	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
+	nft_add_payload(r, NFT_PAYLOAD_LL_HEADER, 6, NFT_MAC_LEN, nft_concat_reg(mac_word));
+	nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 14, 4, nft_concat_reg(addr_word));
+	nft_add_lookup(r, NFT_REG_1, NFT_SET_ADDRS4, false);
+	nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, NFT_MAC_LEN, nft_concat_reg(mac_word));
+	nft_add_lookup(r, NFT_REG_1, NFT_SET_ADDRS4, false);
+	nft_add_verdict(r, NF_ACCEPT);
+	nft_rule_message(b, r, "ARP for a group's own IPv4 addresses");
 
 	/* iifname . ether saddr != @macs iifname @spoofed drop */
-	r = nft_rule_new(bridge, "prerouting");
+	r = nft_rule_new(bridge, "group");
 	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
 	nft_add_payload(r, NFT_PAYLOAD_LL_HEADER, 6, NFT_MAC_LEN, nft_concat_reg(mac_word));
 	nft_add_lookup(r, NFT_REG_1, NFT_SET_MACS, true);
@@ -1022,34 +1052,9 @@ static void nft_bridge_rules_messages(struct nft_batch *b)
 	nft_add_verdict(r, NF_DROP);
 	nft_rule_message(b, r, "spoofed MAC");
 
-	/* ether type ip iifname . ether saddr . ip saddr @addrs4 accept */
-	for (v6 = 0; v6 < 2; v6++) {
-		r = nft_rule_new(bridge, "prerouting");
-		nft_add_ether_type(r, v6 ? NFT_ETH_P_IPV6 : NFT_ETH_P_IP);
-		nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
-		nft_add_payload(r, NFT_PAYLOAD_LL_HEADER, 6, NFT_MAC_LEN,
-				nft_concat_reg(mac_word));
-		nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4,
-				nft_concat_reg(addr_word));
-		nft_add_lookup(r, NFT_REG_1, v6 ? NFT_SET_ADDRS6 : NFT_SET_ADDRS4, false);
-		nft_add_verdict(r, NF_ACCEPT);
-		nft_rule_message(b, r, v6 ? "a group's own IPv6 addresses"
-					  : "a group's own IPv4 addresses");
-	}
-
-	/* ether type arp iifname . arp saddr ether . arp saddr ip @addrs4 accept */
-	r = nft_rule_new(bridge, "prerouting");
-	nft_add_ether_type(r, NFT_ETH_P_ARP);
-	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
-	nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, NFT_MAC_LEN, nft_concat_reg(mac_word));
-	nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 14, 4, nft_concat_reg(addr_word));
-	nft_add_lookup(r, NFT_REG_1, NFT_SET_ADDRS4, false);
-	nft_add_verdict(r, NF_ACCEPT);
-	nft_rule_message(b, r, "ARP for a group's own IPv4 addresses");
-
 	/* ether type ip6 ip6 saddr fe80::/10 accept: link-local (neighbour
 	 * discovery), from the group's own MAC (checked above). */
-	r = nft_rule_new(bridge, "prerouting");
+	r = nft_rule_new(bridge, "group");
 	nft_add_ether_type(r, NFT_ETH_P_IPV6);
 	nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG_1);
 	nft_add_bitwise(r, NFT_REG_1, ll_mask, 16);
@@ -1058,7 +1063,7 @@ static void nft_bridge_rules_messages(struct nft_batch *b)
 	nft_rule_message(b, r, "IPv6 link-local");
 
 	/* ether type ip6 ip6 saddr :: accept: duplicate address detection */
-	r = nft_rule_new(bridge, "prerouting");
+	r = nft_rule_new(bridge, "group");
 	nft_add_ether_type(r, NFT_ETH_P_IPV6);
 	nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG_1);
 	nft_add_cmp(r, NFT_REG_1, NFT_CMP_EQ, unspecified6, 16);
@@ -1066,7 +1071,7 @@ static void nft_bridge_rules_messages(struct nft_batch *b)
 	nft_rule_message(b, r, "IPv6 duplicate address detection");
 
 	/* iifname @spoofed drop: anything else from a group port */
-	r = nft_rule_new(bridge, "prerouting");
+	r = nft_rule_new(bridge, "group");
 	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
 	nft_add_lookup(r, NFT_REG_1, NFT_SET_SPOOFED, false);
 	nft_add_verdict(r, NF_DROP);
@@ -1078,6 +1083,7 @@ static void nft_bridge_rules_messages(struct nft_batch *b)
 	nft_add_lookup(r, NFT_REG_1, NFT_SET_RX, false);
 	nft_rule_message(b, r, "count what each group is sent");
 }
+
 /* Reads replies until every message of the batch is answered or the
  * kernel refused the batch as a whole; returns 0 or the errno of the
  * first refused message, with err naming it. */
@@ -1304,10 +1310,9 @@ static int nft_group_validate(const struct nft_group_spec *att, struct pw_error 
 					    att->host_ifname, p->host_port, p->host_port_last,
 					    p->port);
 		if (p->host_port_last - p->host_port >= NFT_PORT_RANGE_MAX)
-			return pw_error_set(err, -EINVAL,
-					    "%s: port range %u-%u is wider than %d ports",
-					    att->host_ifname, p->host_port, p->host_port_last,
-					    NFT_PORT_RANGE_MAX);
+			return pw_error_set(
+			    err, -EINVAL, "%s: port range %u-%u is wider than %d ports",
+			    att->host_ifname, p->host_port, p->host_port_last, NFT_PORT_RANGE_MAX);
 		if ((uint32_t)p->port + (p->host_port_last - p->host_port) > UINT16_MAX)
 			return pw_error_set(err, -EINVAL, "%s: port range %u-%u:%u ends past 65535",
 					    att->host_ifname, p->host_port, p->host_port_last,
@@ -1464,6 +1469,7 @@ int nft_table_sync_all(struct nft_ctx *ctx, const struct nft_vnet_spec *vnets, s
 			  NFT_PRIORITY_BRIDGE_FILTER);
 	nft_chain_message(&b, NFPROTO_BRIDGE, "postrouting", "filter", NFT_BR_POST_ROUTING,
 			  NFT_PRIORITY_BRIDGE_FILTER);
+	nft_chain_message(&b, NFPROTO_BRIDGE, "group", NULL, 0, 0);
 	for (set = 0; set < NFT_SET_COUNT; set++)
 		nft_set_message(&b, set);
 	nft_inet_rules_messages(&b);
@@ -1474,8 +1480,7 @@ int nft_table_sync_all(struct nft_ctx *ctx, const struct nft_vnet_spec *vnets, s
 	nft_elem_list_done(&elems);
 	if (r < 0)
 		return r;
-	log_debug("nftables tables synced vnets=%zu attachments=%zu", vnet_count,
-		  attachment_count);
+	log_debug("nftables tables synced vnets=%zu attachments=%zu", vnet_count, attachment_count);
 	return 0;
 }
 
@@ -1557,8 +1562,7 @@ static int nft_peer_change(struct nft_ctx *ctx, const char *bridge_a, const char
 	if (r < 0)
 		return pw_error_wrap(err, r, "nftables: %s", peer ? "peer" : "unpeer");
 	if (streq(bridge_a, bridge_b))
-		return pw_error_set(err, -EINVAL, "nftables: cannot peer %s with itself",
-				    bridge_a);
+		return pw_error_set(err, -EINVAL, "nftables: cannot peer %s with itself", bridge_a);
 	nft_peer_elems(&pairs, bridge_a, bridge_b);
 	what = xasprintf("%s %s and %s:", peer ? "peer" : "unpeer", bridge_a, bridge_b);
 	r = nft_elems_replace(ctx, peer ? NULL : &pairs, peer ? &pairs : NULL, what, err);

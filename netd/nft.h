@@ -19,11 +19,11 @@
 #include "prefix.h"
 
 struct nft_vnet_spec {
-	const char *bridge; /* "pw-prod" */
+	const char *bridge;		 /* "pw-prod" */
 	const struct ip_prefix *subnets; /* IPv4 first; an IPv6 one optional */
 	size_t subnet_count;
-	bool internal; /* no outbound: no masquerade, no forwarding out of the VNets */
-	bool isolate; /* groups reach the gateway only, not each other */
+	bool internal;		  /* no outbound: no masquerade, no forwarding out of the VNets */
+	bool isolate;		  /* groups reach the gateway only, not each other */
 	const char *const *peers; /* bridges of peered VNets (for a sync; see nft_vnet_peer) */
 	size_t peer_count;
 };
@@ -32,7 +32,7 @@ struct nft_vnet_spec {
  * port..port + (host_port_last - host_port) of the group, one to one. */
 struct nft_port_spec {
 	struct ip_addr host_addr; /* family 0: every address of the host */
-	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t proto;		  /* IPPROTO_TCP or IPPROTO_UDP */
 	uint16_t host_port;
 	uint16_t host_port_last; /* == host_port for a single port */
 	uint16_t port;
@@ -44,8 +44,8 @@ struct nft_port_spec {
 
 /* One attachment of a group (one host veth on one VNet bridge). */
 struct nft_group_spec {
-	const char *host_ifname; /* "pwv1a2b3c4d5e6" */
-	uint8_t mac[6]; /* of the group end: the only source MAC it may use */
+	const char *host_ifname;     /* "pwv1a2b3c4d5e6" */
+	uint8_t mac[6];		     /* of the group end: the only source MAC it may use */
 	const struct ip_addr *addrs; /* the only source addresses it may use */
 	size_t addr_count;
 	/* Published ports, DNAT'd to this attachment's first address of the
@@ -100,8 +100,8 @@ int nft_group_remove(struct nft_ctx *ctx, const struct nft_group_spec *attachmen
 enum nft_counter_kind {
 	NFT_COUNTER_GROUP_TX, /* by host ifname: what the group sent (frames into the bridge) */
 	NFT_COUNTER_GROUP_RX, /* by host ifname: what the group was sent */
-	NFT_COUNTER_SPOOFED, /* by host ifname: frames dropped as spoofed */
-	NFT_COUNTER_DROPPED, /* by bridge: packets dropped by isolation (from or to it) */
+	NFT_COUNTER_SPOOFED,  /* by host ifname: frames dropped as spoofed */
+	NFT_COUNTER_DROPPED,  /* by bridge: packets dropped by isolation (from or to it) */
 	NFT_COUNTER_KIND_COUNT,
 };
 

@@ -68,7 +68,8 @@ static int check_overlaps(struct netd *netd, const struct vnet *spec, struct pw_
 		const struct ip_prefix *a, *b;
 
 		if (vnet_overlaps(spec, netd->vnets[i], &a, &b))
-			return pw_error_set(err, -EINVAL, "subnet %s overlaps subnet %s of vnet '%s'",
+			return pw_error_set(err, -EINVAL,
+					    "subnet %s overlaps subnet %s of vnet '%s'",
 					    ip_prefix_format(a, a_buf), ip_prefix_format(b, b_buf),
 					    netd->vnets[i]->name);
 	}
@@ -77,8 +78,7 @@ static int check_overlaps(struct netd *netd, const struct vnet *spec, struct pw_
 		if (r < 0)
 			return pw_error_set(err, r, "read host routes: %s", strerror(-r));
 		if (r > 0)
-			return pw_error_set(err, -EINVAL,
-					    "subnet %s overlaps the host route %s",
+			return pw_error_set(err, -EINVAL, "subnet %s overlaps the host route %s",
 					    ip_prefix_format(&spec->subnets[i], a_buf), route);
 	}
 	return 0;
@@ -219,17 +219,17 @@ int netd_attachment_create(struct netd *netd, const struct pw_group *group, size
 	for (size_t i = 0; i < a->address_count; i++)
 		prefixlens[i] = vnet->subnets[i].prefixlen;
 	config = (struct veth_config){
-		.host_ifname = a->host_ifname,
-		.ifname = a->ifname,
-		.mac = a->mac,
-		.mtu = vnet->mtu,
-		.bridge_ifindex = bridge_index,
-		.addresses = a->addresses,
-		.prefixlens = prefixlens,
-		.address_count = a->address_count,
-		.gateways = vnet->gateways,
-		.gateway_count = vnet->subnet_count,
-		.default_route = index == 0,
+	    .host_ifname = a->host_ifname,
+	    .ifname = a->ifname,
+	    .mac = a->mac,
+	    .mtu = vnet->mtu,
+	    .bridge_ifindex = bridge_index,
+	    .addresses = a->addresses,
+	    .prefixlens = prefixlens,
+	    .address_count = a->address_count,
+	    .gateways = vnet->gateways,
+	    .gateway_count = vnet->subnet_count,
+	    .default_route = index == 0,
 	};
 	return veth_create(netd->nl, netns_fd, &config, err);
 }
@@ -319,7 +319,7 @@ static int reserve_address(struct vnet *vnet, const struct group_request *req, s
 }
 
 static struct pw_group *group_from_request(const struct group_request *req, uint64_t netns_dev,
-					uint64_t netns_ino)
+					   uint64_t netns_ino)
 {
 	struct pw_group *group = xcalloc(1, sizeof(*group));
 
@@ -364,10 +364,11 @@ int netd_group_attach(struct netd *netd, const struct group_request *req,
 	existing = group_table_find(&netd->groups, req->id);
 	if (existing) {
 		if (!group_matches(existing, req, st.st_dev, st.st_ino))
-			return pw_error_set(err, -EEXIST,
-					    "group '%s' is already attached with a different netns, "
-					    "VNets, address or MAC (detach it first)",
-					    req->id);
+			return pw_error_set(
+			    err, -EEXIST,
+			    "group '%s' is already attached with a different netns, "
+			    "VNets, address or MAC (detach it first)",
+			    req->id);
 		*ret_group = existing;
 		return 0;
 	}

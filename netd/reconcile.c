@@ -174,7 +174,7 @@ static void repair_group(struct netd *netd, struct pw_group *group, struct link_
 				if (r >= 0 && change) {
 					rtnl_link_set_master(change, bridge_index);
 					r = netlink_errno(
-						rtnl_link_change(netd->nl, orig, change, 0));
+					    rtnl_link_change(netd->nl, orig, change, 0));
 				}
 				if (r < 0)
 					log_warn_errno(r, "cannot put %s back on %s",
@@ -198,8 +198,7 @@ static void repair_group(struct netd *netd, struct pw_group *group, struct link_
 			log_warn("cannot recreate attachment group=%s vnet=%s error=\"%s\"",
 				 group->id, a->vnet_name, pw_error_message(&err));
 		else
-			log_info("attachment recreated group=%s vnet=%s", group->id,
-				 a->vnet_name);
+			log_info("attachment recreated group=%s vnet=%s", group->id, a->vnet_name);
 	}
 }
 
@@ -215,8 +214,8 @@ static void delete_strangers(struct netd *netd, struct link_list *links)
 		for (size_t j = 0; j < groups[i]->attachment_count; j++) {
 			if (known_list.count == known_list.cap) {
 				known_list.cap = known_list.cap ? known_list.cap * 2 : 64;
-				known_list.links = xrealloc(known_list.links,
-							    known_list.cap * sizeof(struct host_link));
+				known_list.links = xrealloc(
+				    known_list.links, known_list.cap * sizeof(struct host_link));
 			}
 			snprintf(known_list.links[known_list.count++].name, IFNAMSIZ, "%s",
 				 groups[i]->attachments[j].host_ifname);

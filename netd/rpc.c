@@ -180,23 +180,23 @@ static int events_subscribe(struct rpc_request *req, void *userdata, json_t **re
 }
 
 const struct rpc_method netd_rpc_methods[] = {
-	{"vnet.create", vnet_create, true},
-	{"vnet.delete", vnet_delete, true},
-	{"vnet.list", vnet_list, false},
-	{"vnet.show", vnet_show, false},
-	{"group.attach", group_attach, true},
-	{"group.detach", group_detach, true},
-	{"group.list", group_list, false},
-	{"group.show", group_show, false},
-	{"events.subscribe", events_subscribe, false},
-	/* DNS records and zones (netd/dns-records.c) */
-	{"dns.record.add", dns_rpc_record_add, true},
-	{"dns.record.remove", dns_rpc_record_remove, true},
-	{"dns.record.list", dns_rpc_record_list, false},
-	{"dns.zone.create", dns_rpc_zone_create, true},
-	{"dns.zone.delete", dns_rpc_zone_delete, true},
-	{"dns.zone.list", dns_rpc_zone_list, false},
-	{"dns.zone.link", dns_rpc_zone_link, true},
-	{"dns.zone.unlink", dns_rpc_zone_unlink, true},
+    {"vnet.create", vnet_create, true},
+    {"vnet.delete", vnet_delete, true},
+    {"vnet.list", vnet_list, false},
+    {"vnet.show", vnet_show, false},
+    {"group.attach", group_attach, true},
+    {"group.detach", group_detach, true},
+    {"group.list", group_list, false},
+    {"group.show", group_show, false},
+    {"events.subscribe", events_subscribe, false},
+    /* DNS records and zones (netd/dns-records.c) */
+    {"dns.record.add", dns_rpc_record_add, true},
+    {"dns.record.remove", dns_rpc_record_remove, true},
+    {"dns.record.list", dns_rpc_record_list, false},
+    {"dns.zone.create", dns_rpc_zone_create, true},
+    {"dns.zone.delete", dns_rpc_zone_delete, true},
+    {"dns.zone.list", dns_rpc_zone_list, false},
+    {"dns.zone.link", dns_rpc_zone_link, true},
+    {"dns.zone.unlink", dns_rpc_zone_unlink, true},
 };
 const size_t netd_rpc_method_count = ARRAY_SIZE(netd_rpc_methods);

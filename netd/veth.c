@@ -64,8 +64,7 @@ static int set_arp_notify(struct nl_sock *sock, struct rtnl_link *link)
 	return netlink_errno(rtnl_link_change(sock, link, change, 0));
 }
 
-static int configure_group_end(int netns_fd, const struct veth_config *config,
-			       struct pw_error *err)
+static int configure_group_end(int netns_fd, const struct veth_config *config, struct pw_error *err)
 {
 	_cleanup_netlink_ struct nl_sock *sock = NULL;
 	_cleanup_link_ struct rtnl_link *link = NULL;
@@ -117,9 +116,9 @@ int veth_create(struct nl_sock *host_sock, int netns_fd, const struct veth_confi
 
 	r = create_pair(host_sock, netns_fd, config);
 	if (r == -EEXIST)
-		return pw_error_set(err, r,
-				    "interface %s (host) or %s (in the group's netns) already exists",
-				    config->host_ifname, config->ifname);
+		return pw_error_set(
+		    err, r, "interface %s (host) or %s (in the group's netns) already exists",
+		    config->host_ifname, config->ifname);
 	if (r < 0)
 		return pw_error_set(err, r, "create veth %s/%s: %s", config->host_ifname,
 				    config->ifname, strerror(-r));

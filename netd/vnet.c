@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "json-util.h"
+#include "params.h"
 #include "vnet.h"
 #include "xalloc.h"
 
@@ -40,10 +41,12 @@ static int parse_subnets(struct vnet *vnet, json_t *subnets, struct pw_error *er
 
 	if (!json_is_array(subnets) || json_array_size(subnets) == 0 ||
 	    json_array_size(subnets) > VNET_SUBNETS_MAX)
-		return pw_error_set(err, -EINVAL,
-				    "subnets: expected an array of one IPv4 and optionally one IPv6 "
-				    "subnet");
-	json_array_foreach (subnets, i, item) {
+		return pw_error_set(
+		    err, -EINVAL,
+		    "subnets: expected an array of one IPv4 and optionally one IPv6 "
+		    "subnet");
+	json_array_foreach(subnets, i, item)
+	{
 		const char *s = json_string_value(item);
 		struct ip_prefix p;
 
@@ -55,11 +58,12 @@ static int parse_subnets(struct vnet *vnet, json_t *subnets, struct pw_error *er
 			char buf[IP_PREFIX_STRLEN];
 
 			if (ip_addr_prefix_parse(s, &a, &net) == 0)
-				return pw_error_set(err, -EINVAL,
-						    "subnet '%s' has host bits set (did you mean %s?)",
-						    s, ip_prefix_format(&net, buf));
-			return pw_error_set(err, -EINVAL,
-					    "invalid subnet '%.64s' (expected e.g. 10.1.0.0/24)", s);
+				return pw_error_set(
+				    err, -EINVAL,
+				    "subnet '%s' has host bits set (did you mean %s?)", s,
+				    ip_prefix_format(&net, buf));
+			return pw_error_set(
+			    err, -EINVAL, "invalid subnet '%.64s' (expected e.g. 10.1.0.0/24)", s);
 		}
 		if (p.family == AF_INET) {
 			if (have_v4)
@@ -78,9 +82,9 @@ static int parse_subnets(struct vnet *vnet, json_t *subnets, struct pw_error *er
 	if (v4.prefixlen < VNET_IPV4_PREFIXLEN_MIN || v4.prefixlen > VNET_IPV4_PREFIXLEN_MAX) {
 		char buf[IP_PREFIX_STRLEN];
 
-		return pw_error_set(err, -EINVAL, "subnet %s: IPv4 prefix length must be /%d to /%d",
-				    ip_prefix_format(&v4, buf), VNET_IPV4_PREFIXLEN_MIN,
-				    VNET_IPV4_PREFIXLEN_MAX);
+		return pw_error_set(
+		    err, -EINVAL, "subnet %s: IPv4 prefix length must be /%d to /%d",
+		    ip_prefix_format(&v4, buf), VNET_IPV4_PREFIXLEN_MIN, VNET_IPV4_PREFIXLEN_MAX);
 	}
 	vnet->subnets[0] = v4;
 	vnet->subnet_count = 1;
@@ -93,11 +97,13 @@ static int parse_subnets(struct vnet *vnet, json_t *subnets, struct pw_error *er
 					    "subnet %s: the IPv6 subnet must hold at least as many "
 					    "addresses as the IPv4 one (/%u or shorter)",
 					    ip_prefix_format(&v6, buf), 96 + v4.prefixlen);
-		if (v6.addr.bytes[0] == 0xff || (v6.addr.bytes[0] == 0xfe && (v6.addr.bytes[1] & 0xc0) == 0x80))
-			return pw_error_set(err, -EINVAL,
-					    "subnet %s: multicast and link-local prefixes cannot be "
-					    "a VNet subnet",
-					    ip_prefix_format(&v6, buf));
+		if (v6.addr.bytes[0] == 0xff ||
+		    (v6.addr.bytes[0] == 0xfe && (v6.addr.bytes[1] & 0xc0) == 0x80))
+			return pw_error_set(
+			    err, -EINVAL,
+			    "subnet %s: multicast and link-local prefixes cannot be "
+			    "a VNet subnet",
+			    ip_prefix_format(&v6, buf));
 		vnet->subnets[1] = v6;
 		vnet->subnet_count = 2;
 	}
@@ -113,10 +119,11 @@ static int parse_gateway(struct vnet *vnet, const char *gateway, struct pw_error
 
 	if (gateway) {
 		if (ip_addr_parse(gateway, AF_INET, &gw) < 0)
-			return pw_error_set(err, -EINVAL,
-					    "invalid gateway '%.64s' (expected an IPv4 address; the "
-					    "IPv6 gateway takes the same host index)",
-					    gateway);
+			return pw_error_set(
+			    err, -EINVAL,
+			    "invalid gateway '%.64s' (expected an IPv4 address; the "
+			    "IPv6 gateway takes the same host index)",
+			    gateway);
 		if (ip_prefix_index_of(&vnet->subnets[0], &gw, &index) < 0)
 			return pw_error_set(err, -EINVAL, "gateway %s is not in subnet %s", gateway,
 					    ip_prefix_format(&vnet->subnets[0], buf));
@@ -149,7 +156,8 @@ static int parse_dns_servers(struct vnet *vnet, json_t *servers, struct pw_error
 		return pw_error_set(err, -EINVAL,
 				    "dns_servers: expected an array of at most %d addresses",
 				    VNET_DNS_SERVERS_MAX);
-	json_array_foreach (servers, i, item) {
+	json_array_foreach(servers, i, item)
+	{
 		const char *s = json_string_value(item);
 
 		if (!s || ip_addr_parse(s, AF_UNSPEC, &vnet->dns_servers[i]) < 0)
@@ -164,17 +172,25 @@ int vnet_parse(json_t *params, struct vnet **ret_vnet, struct pw_error *err)
 {
 	_cleanup_vnet_ struct vnet *vnet = NULL;
 	const char *name = NULL, *gateway = NULL, *domain = NULL;
-	json_t *subnets = NULL, *dns_servers = NULL;
-	json_int_t mtu = 0;
-	int internal = 0, isolate = 0;
+	json_t *name_json = NULL, *subnets = NULL, *gateway_json = NULL, *domain_json = NULL,
+	       *mtu_json = NULL, *internal_json = NULL, *isolate_json = NULL, *dns_servers = NULL;
+	long long mtu = 0;
+	bool internal = false, isolate = false;
 	int r;
 
 	r = json_unpack_err(params, err, "vnet", JSON_STRICT,
-			    "{s:s, s:o, s?:s, s?:s, s?:I, s?:b, s?:b, s?:o}", "name", &name,
-			    "subnets", &subnets, "gateway", &gateway, "domain", &domain, "mtu",
-			    &mtu, "internal", &internal, "isolate", &isolate, "dns_servers",
-			    &dns_servers);
+			    "{s:o, s:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o}", "name", &name_json,
+			    "subnets", &subnets, "gateway", &gateway_json, "domain", &domain_json,
+			    "mtu", &mtu_json, "internal", &internal_json, "isolate", &isolate_json,
+			    "dns_servers", &dns_servers);
 	if (r < 0)
+		return r;
+	if ((r = param_string(name_json, "name", &name, err)) < 0 ||
+	    (r = param_string(gateway_json, "gateway", &gateway, err)) < 0 ||
+	    (r = param_string(domain_json, "domain", &domain, err)) < 0 ||
+	    (r = param_int(mtu_json, "mtu", 1, VNET_MTU_MAX, &mtu, err)) < 0 ||
+	    (r = param_bool(internal_json, "internal", &internal, err)) < 0 ||
+	    (r = param_bool(isolate_json, "isolate", &isolate, err)) < 0)
 		return r;
 	r = name_validate_vnet(name, err);
 	if (r < 0)
@@ -192,9 +208,7 @@ int vnet_parse(json_t *params, struct vnet **ret_vnet, struct pw_error *err)
 	r = parse_gateway(vnet, gateway, err);
 	if (r < 0)
 		return r;
-	if (json_object_get(params, "mtu")) {
-		if (mtu <= 0 || mtu > VNET_MTU_MAX)
-			return pw_error_set(err, -EINVAL, "MTU %lld out of range", (long long)mtu);
+	if (mtu_json) {
 		r = vnet_set_mtu(vnet, (unsigned)mtu, err);
 		if (r < 0)
 			return r;
@@ -239,11 +253,11 @@ json_t *vnet_spec_json(const struct vnet *vnet)
 void vnet_nft_spec(const struct vnet *vnet, struct nft_vnet_spec *ret_spec)
 {
 	*ret_spec = (struct nft_vnet_spec){
-		.bridge = vnet->bridge,
-		.subnets = vnet->subnets,
-		.subnet_count = vnet->subnet_count,
-		.internal = vnet->internal,
-		.isolate = vnet->isolate,
+	    .bridge = vnet->bridge,
+	    .subnets = vnet->subnets,
+	    .subnet_count = vnet->subnet_count,
+	    .internal = vnet->internal,
+	    .isolate = vnet->isolate,
 	};
 }
 

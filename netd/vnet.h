@@ -29,9 +29,9 @@
 #define VNET_IPV4_PREFIXLEN_MAX 30
 /* Every IPv4 host needs 576 (RFC 791); an IPv6 link needs 1280 (RFC 8200).
  * 65535 is the largest MTU a veth and bridge take. */
-#define VNET_MTU_MIN 576
+#define VNET_MTU_MIN	  576
 #define VNET_MTU_MIN_IPV6 1280
-#define VNET_MTU_MAX 65535
+#define VNET_MTU_MAX	  65535
 /* Bridges, nft elements and dnsd listeners grow with VNets; a host with
  * more than 256 private networks wants a different design. */
 #define VNETS_MAX 256
@@ -42,7 +42,7 @@ struct vnet {
 	char name[VNET_NAME_MAX + 1];
 	char bridge[IFNAMSIZ];
 	struct ip_prefix subnets[VNET_SUBNETS_MAX]; /* IPv4 first */
-	struct ip_addr gateways[VNET_SUBNETS_MAX]; /* one per subnet */
+	struct ip_addr gateways[VNET_SUBNETS_MAX];  /* one per subnet */
 	size_t subnet_count;
 	char *domain;
 	unsigned mtu; /* 0 until chosen: a create request may leave it to netd */
@@ -51,7 +51,7 @@ struct vnet {
 	struct ip_addr dns_servers[VNET_DNS_SERVERS_MAX];
 	size_t dns_server_count;
 	unsigned group_count; /* groups attached to it */
-	struct ipam ipam; /* of subnets[0] */
+	struct ipam ipam;     /* of subnets[0] */
 };
 
 /* Parses a vnet.create params object (also the state file, which has the

@@ -245,12 +245,6 @@ void fs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf,
 	fuse_reply_write(req, (size_t)res);
 }
 
-void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	/* Nothing is buffered in volumed; locks are the kernel's. */
-	fuse_reply_err(req, 0);
-}
-
 void fs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	close((int)fi->fh);

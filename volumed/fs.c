@@ -6,7 +6,9 @@
  * between /dev/fuse and backing files, readdirplus, parallel directory
  * operations, cached symlinks, long attribute/entry timeouts, page cache
  * kept across opens, and (shares without a byte quota) the writeback
- * cache. Locks are left to the kernel (no getlk/setlk/flock operations):
+ * cache. There is no flush operation: volumed buffers nothing, and the
+ * kernel stops sending FLUSH (one round trip per close(2)) after the first
+ * ENOSYS. Locks are left to the kernel (no getlk/setlk/flock operations):
  * every group sees the share through bind mounts of this one mount, so
  * the kernel's own POSIX and flock locks conflict across all groups. */
 #include <dirent.h>
@@ -15,10 +17,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "fs-internal.h"
 #include "log.h"
+#include "macro.h"
 #include "share.h"
 #include "xalloc.h"
 
@@ -27,6 +32,17 @@
 /* Requests the kernel keeps in flight in the background (readahead,
  * writeback): the default of 12 starves two cores' worth of workers. */
 #define FS_MAX_BACKGROUND 64
+/* Kernel read-ahead of a share's mount, KiB. A FUSE mount starts with the
+ * 128 KiB of a new bdi (the INIT reply can only lower it), so a cold
+ * sequential read waits for one 128 KiB round trip after another; with a
+ * few MiB several 1 MiB requests are in flight and the backing disk's own
+ * read-ahead keeps up. */
+#define FS_READAHEAD_KB 4096
+/* Share of the system's dirty-page limit one writeback-cache share may
+ * hold, percent. The kernel starts FUSE mounts at 1% with a strict limit,
+ * which throttles a writer to a few dozen MiB of dirty pages: right for an
+ * untrusted server, needlessly slow for volumed (root, our own daemon). */
+#define FS_DIRTY_MAX_RATIO 40
 
 static void fs_init(void *userdata, struct fuse_conn_info *conn)
 {
@@ -72,7 +88,6 @@ static const struct fuse_lowlevel_ops fs_ops = {
     .open = fs_op_open,
     .read = fs_op_read,
     .write_buf = fs_op_write_buf,
-    .flush = fs_op_flush,
     .release = fs_op_release,
     .fsync = fs_op_fsync,
     .fallocate = fs_op_fallocate,
@@ -167,6 +182,50 @@ int share_fs_rescan(struct share_fs *fs)
 		return r;
 	quota_set_usage(&fs->quota, bytes, files);
 	return 0;
+}
+
+static int write_sysfs(const char *path, const char *value)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(value);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, len) != (ssize_t)len)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+/* Raises the read-ahead and dirty-page limits of the mount's bdi (named
+ * MAJOR:MINOR after the connection's device). Must run after the kernel
+ * processed our INIT reply, which would lower the read-ahead again: the
+ * statfs below waits for that. Failing is harmless (no sysfs in this mount
+ * namespace, an older kernel): the share is only slower. */
+static void tune_bdi(struct share_fs *fs)
+{
+	char path[128], value[32];
+	struct statfs sfs;
+	struct stat st;
+	int r;
+
+	if (fstatfs(fs->mount_fd, &sfs) < 0 || fstat(fs->mount_fd, &st) < 0) {
+		log_errno(LOG_LEVEL_DEBUG, -errno, "share %s: cannot stat the mount", fs->name);
+		return;
+	}
+	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb", major(st.st_dev),
+		 minor(st.st_dev));
+	snprintf(value, sizeof(value), "%d", FS_READAHEAD_KB);
+	r = write_sysfs(path, value);
+	if (r < 0)
+		log_errno(LOG_LEVEL_DEBUG, r, "share %s: setting %s", fs->name, path);
+	if (!fs->writeback_cache)
+		return;
+	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/max_ratio", major(st.st_dev),
+		 minor(st.st_dev));
+	snprintf(value, sizeof(value), "%d", FS_DIRTY_MAX_RATIO);
+	r = write_sysfs(path, value);
+	if (r < 0)
+		log_errno(LOG_LEVEL_DEBUG, r, "share %s: setting %s", fs->name, path);
 }
 
 static void *loop_thread(void *userdata)
@@ -291,6 +350,7 @@ int share_fs_start(const struct share_fs_params *p, struct share_fs **ret_fs)
 		goto fail;
 	}
 	fs->thread_started = true;
+	tune_bdi(fs);
 	*ret_fs = fs;
 	return 0;
 fail:

@@ -18,7 +18,8 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: bw-driver apply HOSTIF INGRESS EGRESS | remove HOSTIF | parse RATE\n");
+	fprintf(stderr,
+		"usage: bw-driver apply HOSTIF INGRESS EGRESS | remove HOSTIF | parse RATE\n");
 	return 2;
 }
 
@@ -49,7 +50,8 @@ int main(int argc, char **argv)
 	}
 	if (!((argc == 5 && streq(argv[1], "apply")) || (argc == 3 && streq(argv[1], "remove"))))
 		return usage();
-	if (argc == 5 && (parse(argv[3], &spec.ingress_bps) < 0 || parse(argv[4], &spec.egress_bps) < 0)) {
+	if (argc == 5 &&
+	    (parse(argv[3], &spec.ingress_bps) < 0 || parse(argv[4], &spec.egress_bps) < 0)) {
 		fprintf(stderr, "bw-driver: bad rate\n");
 		return 2;
 	}

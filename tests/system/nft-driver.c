@@ -60,11 +60,12 @@ struct driver_group {
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: nft-driver sync [VNET...] [-- GROUP...] | add VNET | remove VNET | "
-			"peer BR BR | unpeer BR BR | group-add GROUP... | group-remove GROUP... | "
-			"counters | exists | remove-table | time COUNT\n"
-			"  VNET = BRIDGE[,CIDR]...[,internal][,isolate][,peer=BRIDGE]...\n"
-			"  GROUP = HOSTIF,MAC[,ADDR]...[,port=[HOSTIP@]HOSTPORT[-LAST]:PORT/PROTO]...\n");
+	fprintf(stderr,
+		"usage: nft-driver sync [VNET...] [-- GROUP...] | add VNET | remove VNET | "
+		"peer BR BR | unpeer BR BR | group-add GROUP... | group-remove GROUP... | "
+		"counters | exists | remove-table | time COUNT\n"
+		"  VNET = BRIDGE[,CIDR]...[,internal][,isolate][,peer=BRIDGE]...\n"
+		"  GROUP = HOSTIF,MAC[,ADDR]...[,port=[HOSTIP@]HOSTPORT[-LAST]:PORT/PROTO]...\n");
 	return 2;
 }
 
@@ -126,7 +127,9 @@ static int parse_port(char *text, struct nft_port_spec *p)
 	if (!slash || !colon)
 		return -EINVAL;
 	*slash = *colon = '\0';
-	p->proto = streq(slash + 1, "tcp") ? IPPROTO_TCP : streq(slash + 1, "udp") ? IPPROTO_UDP : 0;
+	p->proto = streq(slash + 1, "tcp")   ? IPPROTO_TCP
+		   : streq(slash + 1, "udp") ? IPPROTO_UDP
+					     : 0;
 	dash = strchr(text, '-');
 	if (dash)
 		*dash = '\0';
@@ -213,8 +216,8 @@ static void watch_alert(struct nft_monitor *monitor, bool lost, void *userdata)
 
 	if (lost && nft_table_exists(w->ctx) == 1)
 		return;
-	w->result = nft_table_sync_all(w->ctx, w->vnets, w->vnet_count, w->groups, w->group_count,
-				       &err);
+	w->result =
+	    nft_table_sync_all(w->ctx, w->vnets, w->vnet_count, w->groups, w->group_count, &err);
 	if (w->result < 0)
 		fprintf(stderr, "nft-driver: restoring: %s\n", pw_error_message(&err));
 	else

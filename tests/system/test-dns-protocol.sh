@@ -4,7 +4,7 @@
 # (OPT echoed, buffer size honoured, BADVERS, unknown options ignored);
 # 0x20 case kept; FORMERR, NOTIMP, REFUSED where due; responses (QR set)
 # dropped; malformed packets answered or dropped, one reply per query at
-# most, and the server keeps serving.
+# most, and the server keeps serving; idle TCP connections are closed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dns-lib.sh"
 
@@ -147,7 +147,15 @@ except socket.timeout:
 check(replies <= sent, "more replies (%d) than packets (%d)" % (replies, sent))
 r = udp(query(11, "web.prod.internal"))
 check(len(r) == 1 and r[0][-4:] == bytes([10, 1, 0, 2]), "still serving after garbage")
-print("ok", replies, "replies to", sent, "packets")
+
+# An idle TCP connection is closed by the server (RFC 7766 6.2.3; 10 s).
+import time
+t = socket.create_connection((server, 53), timeout=15)
+start = time.time()
+check(t.recv(10) == b"", "idle connection not closed")
+idle = time.time() - start
+check(9 <= idle <= 13, "idle timeout after %.1f s" % idle)
+print("ok", replies, "replies to", sent, "packets; idle TCP closed after %.1f s" % idle)
 EOF
 out=$(in_ns web python3 "$T/probe.py" $GW) || fail "probe: $out"
 log "$out"

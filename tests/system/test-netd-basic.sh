@@ -96,7 +96,8 @@ must_fail pw group show db >/dev/null
 [ -z "$(in_ns db ip -o link show eth0 2>/dev/null)" ] || fail "eth0 still in db's netns"
 db_host_if=$(echo "$links_before_db" | grep -c pwv)
 assert_eq "$(host_links | grep -c pwv)" $((db_host_if - 1)) "host veth of db removed"
-pw group attach db2 --netns "$db" --vnet prod --ip 10.1.0.50 >/dev/null
+# The address is free again (same MAC: see docs/netd.md on neighbour caches).
+pw group attach db2 --netns "$db" --vnet prod --ip 10.1.0.50 --mac 02:00:00:00:00:50 >/dev/null
 ping_ok web 10.1.0.50
 
 # Force delete: its groups go, the others stay.

@@ -71,7 +71,7 @@ for want in 'type filter hook forward priority filter; policy accept;' \
 	assert_contains "$ruleset" "$want" "rule listing"
 done
 bridge_ruleset=$(in_ns h nft list table bridge podwire)
-for want in 'iifname != @tx accept comment "podwire: ' \
+for want in 'iifname @tx jump group comment "podwire: ' \
 	'iifname . ether saddr != @macs iifname @spoofed drop comment "podwire: ' \
 	'iifname . ether saddr . ip saddr @addrs4 accept comment "podwire: ' \
 	'iifname . arp saddr ether . arp saddr ip @addrs4 accept comment "podwire: ' \
@@ -84,7 +84,7 @@ all_rules() { in_ns h nft -a list table inet podwire; in_ns h nft -a list table 
 rules=$(all_rules | grep -c -E '^\s+(ct|iif|oif|ip|dnat).*# handle' || true)
 owned=$(all_rules | grep -c 'comment "podwire: .*# handle' || true)
 assert_eq "$owned" "$rules" "rules with the podwire comment"
-assert_eq "$rules" 28 "rule count"
+assert_eq "$rules" 27 "rule count"
 assert_eq "$(elems dropped)" "pw-a pw-b pw-c" "dropped (a counter per bridge)"
 assert_eq "$(elems subnets4)" "10.1.0.0/24 10.2.0.0/24 10.3.0.0/16" "subnets4 (every VNet)"
 

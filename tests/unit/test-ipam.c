@@ -169,12 +169,12 @@ static void test_full_slash16(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lowest_free),
-		cmocka_unit_test(test_release_reuses_lowest),
-		cmocka_unit_test(test_static_reservations),
-		cmocka_unit_test(test_never_fixed),
-		cmocka_unit_test(test_bad_pools),
-		cmocka_unit_test(test_full_slash16),
+	    cmocka_unit_test(test_lowest_free),
+	    cmocka_unit_test(test_release_reuses_lowest),
+	    cmocka_unit_test(test_static_reservations),
+	    cmocka_unit_test(test_never_fixed),
+	    cmocka_unit_test(test_bad_pools),
+	    cmocka_unit_test(test_full_slash16),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

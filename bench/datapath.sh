@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Datapath cost of the podwire tables: iperf3 TCP throughput between two
+# groups on one VNet bridge, (a) through the podwire rules (tables inet and
+# bridge podwire loaded by tests/system/nft-driver, with both groups'
+# anti-spoofing and counter elements, 1,000 other groups' elements and
+# published ports, as netd would have them) and (b) through the same bridge
+# with no rules, in the same run, alternating.
+#   bench/datapath.sh [RUNS] [BUILD_DIR]   RUNS of 5 s each per setup (default 5)
+# Prints each setup's median Gbit/s and the ratio. Target: ours >= 95% of
+# the bare bridge. Runs in throwaway netns; touches nothing else.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=${1:-5}
+build=${2:-build}
+driver=$build/tests/nft-driver
+prefix=pwdp$$
+tmp=$(mktemp -d /tmp/pwbench.XXXXXX)
+
+if ! command -v iperf3 >/dev/null || ! command -v nft >/dev/null || ! command -v jq >/dev/null; then
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iperf3 nftables jq >/dev/null
+fi
+make -s "$driver" BUILD="$build"
+
+server_pid=
+cleanup() {
+	[ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true
+	for ns in h a b; do ip netns del "$prefix$ns" 2>/dev/null || true; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+in_ns() {
+	local ns=$prefix$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+ip netns add "${prefix}h"
+in_ns h ip link add pw-a type bridge
+in_ns h ip addr add 10.1.0.1/24 dev pw-a
+in_ns h ip link set pw-a up
+i=0
+for g in a b; do
+	i=$((i + 1))
+	ip netns add "$prefix$g"
+	in_ns h ip link add "pwv$g" type veth peer name eth0 netns "$prefix$g"
+	in_ns h ip link set "pwv$g" master pw-a up
+	in_ns "$g" ip link set lo up
+	in_ns "$g" ip link set eth0 address "02:00:00:00:00:0$i"
+	in_ns "$g" ip addr add "10.1.0.1$i/24" dev eth0
+	in_ns "$g" ip link set eth0 up
+done
+
+# The tables as netd has them with 1,000 more groups on the VNet.
+groups=(pwva,02:00:00:00:00:01,10.1.0.11 pwvb,02:00:00:00:00:02,10.1.0.12)
+for n in $(seq 1000); do
+	groups+=("pwvx$n,02:00:00:01:$(printf '%02x:%02x' $((n / 256)) $((n % 256))),10.2.$((n / 250)).$((n % 250 + 2)),port=$((20000 + n)):80/tcp")
+done
+vnets=(pw-a,10.1.0.0/24 pw-x,10.2.0.0/16)
+
+in_ns b iperf3 -s -p 5201 >/dev/null 2>&1 &
+server_pid=$!
+gbps() {
+	local out
+	for _ in $(seq 20); do
+		if out=$(in_ns a iperf3 -c 10.1.0.12 -p 5201 -t 5 -O 1 -J 2>/dev/null); then
+			echo "$out" | jq '.end.sum_received.bits_per_second / 1e9'
+			return
+		fi
+		sleep 0.2
+	done
+	echo "iperf3 failed" >&2
+	exit 1
+}
+
+: >"$tmp/bare"
+: >"$tmp/ours"
+for _ in $(seq "$runs"); do
+	in_ns h "$driver" remove-table
+	gbps >>"$tmp/bare"
+	in_ns h "$driver" sync "${vnets[@]}" -- "${groups[@]}"
+	gbps >>"$tmp/ours"
+done
+# The bytes went through our rules: the counters say so.
+tx=$(in_ns h "$driver" counters | awk '$1 == "tx" && $2 == "pwva" { print $4 }')
+
+median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+bare=$(median "$tmp/bare")
+ours=$(median "$tmp/ours")
+echo "datapath: iperf3 TCP between two groups on one bridge, $runs x 5 s each, medians"
+printf '  bare bridge, no rules:     %6.2f Gbit/s\n' "$bare"
+printf '  podwire rules (1,002 groups): %6.2f Gbit/s   (tx counter of the sender: %s bytes in the last run)\n' "$ours" "$tx"
+awk -v a="$ours" -v b="$bare" 'BEGIN { printf "  ratio ours/bare: %.3f (target >= 0.95)\n", a / b }'

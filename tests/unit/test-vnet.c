@@ -1,0 +1,175 @@
+/* The VNet model: vnet.create params parsed strictly, defaults filled,
+ * bad values refused with a message naming them, the state form round
+ * trips, IPv6 addresses mirror IPv4 host indexes, overlaps found. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "../../netd/vnet.h"
+
+static struct vnet *parse_ok(const char *text)
+{
+	json_auto_t *json = json_loads(text, 0, NULL);
+	struct pw_error err = {0};
+	struct vnet *vnet = NULL;
+
+	assert_non_null(json);
+	if (vnet_parse(json, &vnet, &err) < 0)
+		fail_msg("parse of %s failed: %s", text, pw_error_message(&err));
+	return vnet;
+}
+
+static void parse_fails(const char *text, const char *message_part)
+{
+	json_auto_t *json = json_loads(text, 0, NULL);
+	struct pw_error err = {0};
+	struct vnet *vnet = NULL;
+
+	assert_non_null(json);
+	assert_int_equal(vnet_parse(json, &vnet, &err), -EINVAL);
+	assert_null(vnet);
+	if (!strstr(pw_error_message(&err), message_part))
+		fail_msg("error for %s is '%s', expected '%s' in it", text, pw_error_message(&err),
+			 message_part);
+}
+
+static void test_defaults(void **state)
+{
+	struct vnet *vnet = parse_ok("{\"name\":\"prod\",\"subnets\":[\"10.1.0.0/24\"]}");
+	char buf[IP_PREFIX_STRLEN];
+
+	assert_string_equal(vnet->bridge, "pw-prod");
+	assert_string_equal(vnet->domain, "prod.internal");
+	assert_string_equal(ip_addr_format(&vnet->gateways[0], buf), "10.1.0.1");
+	assert_int_equal(vnet->mtu, 0); /* left to netd: the host's default-route MTU */
+	assert_false(vnet->internal);
+	assert_false(vnet->isolate);
+	assert_int_equal(vnet->dns_server_count, 0);
+	assert_int_equal(ipam_free_count(&vnet->ipam), 253);
+	vnet_free(vnet);
+}
+
+static void test_everything(void **state)
+{
+	struct vnet *vnet =
+	    parse_ok("{\"name\":\"dev-2\",\"subnets\":[\"fd00:2::/64\",\"10.2.0.0/16\"],"
+		     "\"gateway\":\"10.2.255.254\",\"domain\":\"dev.example.\",\"mtu\":9000,"
+		     "\"internal\":true,\"isolate\":true,\"dns_servers\":[\"192.0.2.53\",\"2001:"
+		     "db8::53\"]}");
+	char buf[IP_PREFIX_STRLEN];
+	struct ip_addr v4, v6;
+
+	/* IPv4 first whatever the order given. */
+	assert_string_equal(ip_prefix_format(&vnet->subnets[0], buf), "10.2.0.0/16");
+	assert_string_equal(ip_prefix_format(&vnet->subnets[1], buf), "fd00:2::/64");
+	/* The IPv6 gateway has the IPv4 gateway's host index. */
+	assert_string_equal(ip_addr_format(&vnet->gateways[1], buf), "fd00:2::fffe");
+	assert_string_equal(vnet->domain, "dev.example");
+	assert_int_equal(vnet->mtu, 9000);
+	assert_true(vnet->internal);
+	assert_true(vnet->isolate);
+	assert_int_equal(vnet->dns_server_count, 2);
+	assert_int_equal(ip_addr_parse("10.2.1.7", AF_INET, &v4), 0);
+	assert_int_equal(vnet_ipv6_mirror(vnet, &v4, &v6), 0);
+	assert_string_equal(ip_addr_format(&v6, buf), "fd00:2::107");
+	vnet_free(vnet);
+}
+
+static void test_state_round_trip(void **state)
+{
+	struct vnet *a =
+	    parse_ok("{\"name\":\"prod\",\"subnets\":[\"10.1.0.0/24\",\"fd00:1::/64\"],"
+		     "\"isolate\":true,\"dns_servers\":[\"192.0.2.1\"]}");
+	json_auto_t *spec = NULL;
+	_cleanup_free_ char *text = NULL;
+	struct vnet *b;
+	json_auto_t *spec_b = NULL;
+
+	assert_int_equal(vnet_set_mtu(a, 1450, NULL), 0);
+	spec = vnet_spec_json(a);
+	text = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
+	b = parse_ok(text);
+	spec_b = vnet_spec_json(b);
+	assert_true(json_equal(spec, spec_b));
+	assert_int_equal(b->mtu, 1450);
+	vnet_free(a);
+	vnet_free(b);
+}
+
+static void test_refused(void **state)
+{
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"extra\":1}", "extra");
+	parse_fails("{\"subnets\":[\"10.1.0.0/24\"]}", "name");
+	parse_fails("{\"name\":\"a\"}", "subnets");
+	parse_fails("{\"name\":\"a\",\"subnets\":[]}", "subnets");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.5/24\"]}", "did you mean 10.1.0.0/24");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/33\"]}", "invalid subnet");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.0.0.0/8\"]}", "/16 to /30");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/31\"]}", "/16 to /30");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\",\"10.2.0.0/24\"]}", "one IPv4");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"fd00::/64\"]}", "IPv4 subnet is required");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/16\",\"fd00::/120\"]}",
+		    "at least as many");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\",\"fe80::/64\"]}", "link-local");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"gateway\":\"10.1.0.0\"}",
+		    "network or broadcast");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"gateway\":\"10.1.1.1\"}",
+		    "not in subnet");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"gateway\":\"fd00::1\"}",
+		    "invalid gateway");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"mtu\":100}", "MTU");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"mtu\":4294967396}",
+		    "mtu: 4294967396 is out of range");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"mtu\":\"big\"}",
+		    "mtu: expected an integer, got a string");
+	parse_fails("{\"name\":7,\"subnets\":[\"10.1.0.0/24\"]}", "name: expected a string");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\",\"fd00::/64\"],\"mtu\":1000}",
+		    "with IPv6");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"internal\":1}",
+		    "internal: expected true or false, got an integer");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"dns_servers\":[\"x\"]}",
+		    "dns_servers");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"dns_servers\":[\"1.1.1.1\","
+		    "\"1.1.1.2\",\"1.1.1.3\",\"1.1.1.4\"]}",
+		    "at most 3");
+	parse_fails("{\"name\":\"toolongname13\",\"subnets\":[\"10.1.0.0/24\"]}", "12");
+	parse_fails("{\"name\":\"-a\",\"subnets\":[\"10.1.0.0/24\"]}", "");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"domain\":\"a..b\"}", "domain");
+}
+
+static void test_overlaps(void **state)
+{
+	struct vnet *a = parse_ok("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\",\"fd00:1::/64\"]}");
+	struct vnet *b = parse_ok("{\"name\":\"b\",\"subnets\":[\"10.1.0.128/25\"]}");
+	struct vnet *c = parse_ok("{\"name\":\"c\",\"subnets\":[\"10.2.0.0/24\",\"fd00:1::/96\"]}");
+	struct vnet *d = parse_ok("{\"name\":\"d\",\"subnets\":[\"10.3.0.0/24\",\"fd00:3::/64\"]}");
+	const struct ip_prefix *pa, *pb;
+	char buf[IP_PREFIX_STRLEN];
+
+	assert_true(vnet_overlaps(a, b, &pa, &pb));
+	assert_string_equal(ip_prefix_format(pb, buf), "10.1.0.128/25");
+	assert_true(vnet_overlaps(a, c, &pa, &pb));
+	assert_string_equal(ip_prefix_format(pa, buf), "fd00:1::/64");
+	assert_false(vnet_overlaps(a, d, NULL, NULL));
+	assert_false(vnet_overlaps(b, c, NULL, NULL));
+	vnet_free(a);
+	vnet_free(b);
+	vnet_free(c);
+	vnet_free(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_defaults),	     cmocka_unit_test(test_everything),
+	    cmocka_unit_test(test_state_round_trip), cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_overlaps),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
