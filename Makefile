@@ -2,7 +2,8 @@
 #
 #   make            build every program into build/
 #   make check      install missing packages, build (-Werror), then run unit
-#                   and system tests against an ASan+UBSan build
+#                   and system tests against an ASan+UBSan build, and a short
+#                   fuzzing run of the DNS parser (make fuzz runs longer)
 #   make demo       install missing packages, build, run the demo
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make format     clang-format the tree
@@ -35,7 +36,7 @@ ARCHIVES :=
 
 # $(1) program, $(2) folder, $(3) pkg-config packages it links.
 define PART
-$(2)_SRC := $$(wildcard $(2)/*.c)
+$(2)_SRC := $$(filter-out $(2)/fuzz-%.c,$$(wildcard $(2)/*.c))
 $(2)_OBJ := $$(patsubst %.c,$$(BUILD)/%.o,$$($(2)_SRC))
 $(2)_LIBOBJ := $$(filter-out $$(BUILD)/$(2)/main.o,$$($(2)_OBJ))
 $(2)_LIBS := $$(shell pkg-config --libs $(3) 2>/dev/null)
@@ -94,6 +95,7 @@ deps:
 check: deps
 	$(MAKE) all
 	$(MAKE) BUILD=build-asan SANITIZE=1 all unit-tests
+	$(MAKE) BUILD=build-asan fuzz-smoke
 	tests/run.sh build-asan
 
 demo: deps
