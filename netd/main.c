@@ -192,8 +192,13 @@ static int run(const struct options *opts)
 		log_error("cannot serve error=\"%s\"", pw_error_message(&err));
 		goto out;
 	}
-	if (opts->admin_group)
+	if (opts->admin_group) {
 		rpc_server_set_admin_gid(netd.server, admin_gid);
+		/* The socket is 0660: its group is who may connect at all. */
+		if (chown(socket_path, (uid_t)-1, admin_gid) < 0)
+			log_warn_errno(-errno, "cannot give %s to group %s", socket_path,
+				       opts->admin_group);
+	}
 	log_info("serving socket=%s vnets=%zu groups=%zu", socket_path, netd.vnet_count,
 		 netd.groups.count);
 	r = event_loop_run(netd.loop);

@@ -4,7 +4,8 @@
 # missing or wrong netns, over-long names, bad MACs and addresses each get
 # a clear error, change nothing (VNets, groups, links, nft table, state
 # files), and netd keeps serving on the same connection. Then concurrent
-# clients attaching at once never get the same address.
+# clients attaching at once never get the same address, and --admin-group
+# lets its members in and no one else.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netd-lib.sh"
 
@@ -132,4 +133,16 @@ addresses=$(pw group ls --json | jget '"\n".join(a["addresses"][0] for g in d fo
 assert_eq "$(echo "$addresses" | wc -l)" 41 "41 groups"
 assert_eq "$(echo "$addresses" | sort -u | wc -l)" 41 "41 distinct addresses"
 ping_ok c4x10 10.1.0.2
+
+# --admin-group: its members may change things; others cannot connect.
+stop_netd
+start_netd --admin-group nogroup
+chmod o+x "$T"
+as_member() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+as_other() { setpriv --reuid=65534 --regid=1 --clear-groups "$@"; }
+as_member "$BIN/podwire" --run-dir "$RUN_DIR" vnet create other --subnet 10.5.0.0/24 >/dev/null
+assert_eq "$(as_member "$BIN/podwire" --run-dir "$RUN_DIR" vnet ls --json | jget '[v["name"] for v in d]')" \
+	'["prod", "other"]' "admin group member"
+err=$(must_fail as_other "$BIN/podwire" --run-dir "$RUN_DIR" vnet rm other)
+assert_contains "$err" "ermission denied" "non-member refused"
 log "ok"
