@@ -39,13 +39,19 @@ struct fs_inode;
  * through this one mount (so the kernel sees it), and the changes volumed
  * makes itself (restore) are followed by explicit invalidations. */
 #define FS_CACHE_TIMEOUT_SEC 86400.0
-/* Largest write the kernel sends in one request: 1 MiB is the kernel's
- * FUSE_MAX_MAX_PAGES (256 pages) and what libfuse's buffers hold. */
-#define FS_MAX_WRITE (1024 * 1024)
+/* Largest read or write the kernel sends in one request (libfuse derives
+ * the kernel's max_pages from it). Just under 1 MiB: libfuse splices
+ * replies (read data) through a pipe that must hold the data plus a few
+ * pages of headers, and without CAP_SYS_RESOURCE a pipe holds at most
+ * pipe-max-size (1 MiB by default); a full 1 MiB request would not fit and
+ * libfuse would fall back to copying through a buffer. */
+#define FS_MAX_WRITE (1024 * 1024 - 16 * 1024)
 /* Worker threads per share: enough to keep a few parallel readers busy on
- * a 2-core host; idle ones above FS_IDLE_THREADS exit. */
+ * a 2-core host. Idle ones are kept (FS_IDLE_THREADS = all of them):
+ * libfuse otherwise ends and starts threads (each with its own /dev/fuse
+ * clone and pipe) on every burst of read-ahead or writeback. */
 #define FS_MAX_THREADS	16
-#define FS_IDLE_THREADS 4
+#define FS_IDLE_THREADS FS_MAX_THREADS
 
 struct fs_stats {
 	uint64_t ops; /* requests served (atomic) */
