@@ -8,13 +8,13 @@ HOOK_BIN=${HOOK_BIN:-$BIN/podwire-hook}
 RUNTIME_ROOT=$T/runtime
 _containers=()
 
-# Skips (exit 0 with a message) when a tool a test needs is missing.
+# Fails when a tool a test needs is missing: scripts/deps.sh installs them
+# all, so a missing one is a broken setup, not a reason to pass.
 need() {
 	local tool
 	for tool in "$@"; do
 		command -v "$tool" >/dev/null 2>&1 || {
-			log "SKIP: $tool is not installed (scripts/deps.sh installs it)"
-			exit 0
+			fail "$tool is not installed (scripts/deps.sh installs it)"
 		}
 	done
 }

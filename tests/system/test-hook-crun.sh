@@ -4,7 +4,7 @@
 # that the hook undoes its own work). Each runs as its own test process.
 set -euo pipefail
 dir=$(dirname "$0")
-command -v crun >/dev/null || { echo "[test-hook-crun] SKIP: crun is not installed"; exit 0; }
+command -v crun >/dev/null || { echo "[test-hook-crun] FAIL: crun is not installed (scripts/deps.sh installs it)" >&2; exit 1; }
 for t in network volumes failure; do
 	echo "[test-hook-crun] test-hook-$t with crun"
 	RUNTIME=crun bash "$dir/test-hook-$t.sh"

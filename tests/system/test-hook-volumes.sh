@@ -6,7 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hook-lib.sh"
 need ${RUNTIME:-runc} busybox nsenter
-[ -x "$BIN/podwire-volumed" ] || { log "SKIP: podwire-volumed not built"; exit 0; }
 
 make_host_ns
 start_netd
