@@ -27,9 +27,49 @@ int bridge_ifindex(struct nl_sock *sock, const char *name, int *ret_ifindex)
 	return 0;
 }
 
+/* A bridge without an address of its own takes the lowest MAC among its
+ * ports, so attaching a group could change the gateway's MAC under every
+ * other group: their ARP caches then point nowhere for seconds and DNS
+ * queries to the gateway time out. A fixed, locally administered unicast
+ * address derived from the bridge name prevents that and survives
+ * restarts. */
+static struct nl_addr *bridge_mac(const char *name)
+{
+	uint64_t hash = 0xcbf29ce484222325ULL; /* FNV-1a 64 */
+	uint8_t mac[6];
+
+	for (const char *p = name; *p; p++)
+		hash = (hash ^ (uint8_t)*p) * 0x100000001b3ULL;
+	mac[0] = 0x02;
+	for (int i = 1; i < 6; i++)
+		mac[i] = (uint8_t)(hash >> (8 * i));
+	return nl_addr_build(AF_LLC, mac, sizeof(mac));
+}
+
+static int bridge_set_mac(struct nl_sock *sock, struct rtnl_link *link, const char *name)
+{
+	_cleanup_link_ struct rtnl_link *change = rtnl_link_alloc();
+	struct nl_addr *mac = bridge_mac(name);
+	int r;
+
+	if (!change || !mac) {
+		nl_addr_put(mac);
+		return -ENOMEM;
+	}
+	if (rtnl_link_get_addr(link) && nl_addr_cmp(rtnl_link_get_addr(link), mac) == 0) {
+		nl_addr_put(mac);
+		return 0;
+	}
+	rtnl_link_set_addr(change, mac);
+	nl_addr_put(mac);
+	r = netlink_errno(rtnl_link_change(sock, link, change, 0));
+	return r;
+}
+
 static int bridge_create(struct nl_sock *sock, const struct vnet *vnet)
 {
 	_cleanup_link_ struct rtnl_link *link = rtnl_link_alloc();
+	struct nl_addr *mac;
 	int r;
 
 	if (!link)
@@ -37,6 +77,11 @@ static int bridge_create(struct nl_sock *sock, const struct vnet *vnet)
 	r = netlink_errno(rtnl_link_set_type(link, "bridge"));
 	if (r < 0)
 		return r;
+	mac = bridge_mac(vnet->bridge);
+	if (!mac)
+		return -ENOMEM;
+	rtnl_link_set_addr(link, mac);
+	nl_addr_put(mac);
 	rtnl_link_set_name(link, vnet->bridge);
 	rtnl_link_set_mtu(link, vnet->mtu);
 	rtnl_link_set_flags(link, IFF_UP);
@@ -64,6 +109,10 @@ int bridge_ensure(struct nl_sock *sock, const struct vnet *vnet, struct pw_error
 		return pw_error_set(err, -EEXIST, "interface %s exists and is not a bridge",
 				    vnet->bridge);
 	ifindex = rtnl_link_get_ifindex(link);
+	r = bridge_set_mac(sock, link, vnet->bridge);
+	if (r < 0)
+		return pw_error_set(err, r, "bridge %s: set its MAC address: %s", vnet->bridge,
+				    strerror(-r));
 	if (rtnl_link_get_mtu(link) != vnet->mtu || !(rtnl_link_get_flags(link) & IFF_UP)) {
 		r = link_set(sock, ifindex, IFF_UP, vnet->mtu);
 		if (r < 0)
