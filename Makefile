@@ -92,14 +92,16 @@ deps:
 
 # The warnings-as-errors build first (what `make install` ships), then the
 # sanitizer build the tests run.
+JOBS := $(shell nproc 2>/dev/null || echo 2)
+
 check: deps
-	$(MAKE) all
-	$(MAKE) BUILD=build-asan SANITIZE=1 all unit-tests
+	$(MAKE) -j$(JOBS) all
+	$(MAKE) -j$(JOBS) BUILD=build-asan SANITIZE=1 all unit-tests
 	$(MAKE) BUILD=build-asan fuzz-smoke
 	tests/run.sh build-asan
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	scripts/demo.sh $(BUILD)
 
 install: all
