@@ -48,6 +48,17 @@ static void usage_attach(FILE *out)
 		"  --hostname NAME    DNS name of the group (default: the id, if it is a valid\n"
 		"                     host name)\n"
 		"  --alias NAME       another DNS name (repeatable)\n"
+		"  --publish [HOSTIP:]HOSTPORT[-LAST]:PORT[/tcp|udp]\n"
+		"                     publish a port (or a range, one to one) of the group on\n"
+		"                     the host: HOSTPORT on every host address (or HOSTIP only;\n"
+		"                     an IPv6 one in brackets) goes to PORT of the group's\n"
+		"                     first address; tcp by default. Reachable from outside,\n"
+		"                     from the host and from groups, the group itself included.\n"
+		"                     A host port another group publishes is refused\n"
+		"                     (repeatable, at most 32)\n"
+		"  --rate RATE        limit what the group sends and receives, each, to RATE:\n"
+		"                     a number with bit, kbit, mbit, gbit (bits/s) or bps,\n"
+		"                     kbps, mbps, gbps (bytes/s), e.g. 100mbit\n"
 		"  --json             print the attached group as JSON\n"
 		"  -h, --help         show this help\n");
 }
@@ -106,7 +117,17 @@ static void split_append(json_t *array, const char *list)
 
 static int group_attach(struct cli_ctx *ctx, int argc, char **argv)
 {
-	enum { OPT_NETNS = 256, OPT_VNET, OPT_IP, OPT_MAC, OPT_HOSTNAME, OPT_ALIAS, OPT_JSON };
+	enum {
+		OPT_NETNS = 256,
+		OPT_VNET,
+		OPT_IP,
+		OPT_MAC,
+		OPT_HOSTNAME,
+		OPT_ALIAS,
+		OPT_PUBLISH,
+		OPT_RATE,
+		OPT_JSON
+	};
 	static const struct option options[] = {
 	    {"netns", required_argument, NULL, OPT_NETNS},
 	    {"vnet", required_argument, NULL, OPT_VNET},
@@ -114,12 +135,14 @@ static int group_attach(struct cli_ctx *ctx, int argc, char **argv)
 	    {"mac", required_argument, NULL, OPT_MAC},
 	    {"hostname", required_argument, NULL, OPT_HOSTNAME},
 	    {"alias", required_argument, NULL, OPT_ALIAS},
+	    {"publish", required_argument, NULL, OPT_PUBLISH},
+	    {"rate", required_argument, NULL, OPT_RATE},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	json_auto_t *params = json_object(), *result = NULL, *ip_args = json_array();
-	json_t *vnets = json_array(), *aliases = NULL, *ips = NULL;
+	json_t *vnets = json_array(), *aliases = NULL, *ips = NULL, *ports = NULL;
 	bool as_json = false;
 	size_t i;
 	json_t *item;
@@ -151,6 +174,16 @@ static int group_attach(struct cli_ctx *ctx, int argc, char **argv)
 				json_object_set_new(params, "aliases", aliases);
 			}
 			json_array_append_new(aliases, json_string(optarg));
+			break;
+		case OPT_PUBLISH:
+			if (!ports) {
+				ports = json_array();
+				json_object_set_new(params, "ports", ports);
+			}
+			json_array_append_new(ports, json_string(optarg));
+			break;
+		case OPT_RATE:
+			json_object_set_new(params, "rate", json_string(optarg));
 			break;
 		case OPT_JSON:
 			as_json = true;
@@ -309,6 +342,46 @@ static int group_ls(struct cli_ctx *ctx, int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
+/* "0.0.0.0:8080:80/tcp"-style lines of the published ports. */
+static void print_ports(json_t *ports)
+{
+	json_t *p;
+	size_t i;
+
+	printf("Ports:     %s\n", json_array_size(ports) ? "" : "-");
+	json_array_foreach(ports, i, p)
+	{
+		const char *host_ip = json_string_value(json_object_get(p, "host_ip"));
+		json_int_t first = json_integer_value(json_object_get(p, "host_port"));
+		json_int_t last = json_integer_value(json_object_get(p, "host_port_last"));
+		json_int_t port = json_integer_value(json_object_get(p, "port"));
+		bool v6 = host_ip && strchr(host_ip, ':');
+
+		printf("  %s%s%s%s", v6 ? "[" : "", host_ip ? host_ip : "*", v6 ? "]" : "", ":");
+		if (last > first)
+			printf("%" JSON_INTEGER_FORMAT "-%" JSON_INTEGER_FORMAT, first, last);
+		else
+			printf("%" JSON_INTEGER_FORMAT, first);
+		printf(" -> %" JSON_INTEGER_FORMAT, port);
+		if (last > first)
+			printf("-%" JSON_INTEGER_FORMAT, port + (last - first));
+		printf("/%s\n", json_string_value(json_object_get(p, "proto")) ?: "tcp");
+	}
+}
+
+static void print_rate(json_t *rate)
+{
+	json_int_t in = json_integer_value(json_object_get(rate, "ingress_bps"));
+	json_int_t out = json_integer_value(json_object_get(rate, "egress_bps"));
+	char in_text[32] = "unlimited", out_text[32] = "unlimited";
+
+	if (in)
+		snprintf(in_text, sizeof(in_text), "%" JSON_INTEGER_FORMAT " bit/s", in);
+	if (out)
+		snprintf(out_text, sizeof(out_text), "%" JSON_INTEGER_FORMAT " bit/s", out);
+	printf("Rate:      receive %s, send %s\n", in_text, out_text);
+}
+
 static int group_show(struct cli_ctx *ctx, int argc, char **argv)
 {
 	json_auto_t *params = NULL, *result = NULL;
@@ -347,6 +420,8 @@ static int group_show(struct cli_ctx *ctx, int argc, char **argv)
 		printf("  Addresses: %s\n", addresses);
 		printf("  Gateway:   %s\n", json_string_value(json_object_get(a, "gateway")));
 	}
+	print_ports(json_object_get(result, "ports"));
+	print_rate(json_object_get(result, "rate"));
 	return CLI_EXIT_OK;
 }
 

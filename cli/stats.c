@@ -1,5 +1,9 @@
-/* `podwire stats`: daemon statistics. `stats dns` reads podwire-dnsd's
- * counters (its "stats.get" method on dnsd.sock). */
+/* `podwire stats`: daemon statistics. `stats` (or `stats netd`) reads
+ * podwire-netd's counters (its "stats" method: per-group traffic and spoof
+ * drops, per-VNet totals and isolation drops, operation latencies), also as
+ * Prometheus text; `stats dns` reads podwire-dnsd's counters (its
+ * "stats.get" method on dnsd.sock). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,11 +13,17 @@
 
 static void usage_family(FILE *out)
 {
-	fprintf(out, "Usage: podwire stats dns [--json]\n"
+	fprintf(out, "Usage: podwire stats [netd] [--json|--prometheus]\n"
+		     "       podwire stats dns [--json]\n"
 		     "\n"
 		     "Shows a daemon's counters.\n"
 		     "\n"
 		     "Commands:\n"
+		     "  [netd] [--json|--prometheus]\n"
+		     "                 podwire-netd: bytes and packets each group sent and was\n"
+		     "                 sent, frames dropped as spoofed, per-VNet totals and\n"
+		     "                 packets dropped by isolation, attach/detach latencies\n"
+		     "                 (p50, p99) and nftables restores\n"
 		     "  dns [--json]   podwire-dnsd: queries, answers by rcode, cache hits and\n"
 		     "                 misses, upstream questions and latency\n");
 }
@@ -112,12 +122,194 @@ static int stats_dns(struct cli_ctx *ctx, int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
+static void usage_netd(FILE *out)
+{
+	fprintf(out,
+		"Usage: podwire stats [netd] [--json|--prometheus]\n"
+		"\n"
+		"Shows podwire-netd's counters (nftables counters, from zero when a group is\n"
+		"attached or the tables are restored):\n"
+		"  groups       per group: RX (bytes/packets it was sent), TX (it sent), and\n"
+		"               frames dropped because their source MAC or address was not\n"
+		"               the group's (SPOOFED)\n"
+		"  vnets        per VNet: the sums over its groups, and packets dropped by\n"
+		"               isolation (to or from its bridge)\n"
+		"  operations   attach and detach: count, p50 and p99 latency (last 4096)\n"
+		"  nftables     how often netd restored its tables, and when it last did\n"
+		"\n"
+		"--json prints netd's stats object (docs/netd.md); --prometheus prints the\n"
+		"Prometheus text exposition format (version 0.0.4).\n");
+}
+
+static const char *fmt_int(json_t *o, const char *key, char *buf, size_t size)
+{
+	snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(o, key)));
+	return buf;
+}
+
+static void print_netd(json_t *s)
+{
+	struct table *t;
+	json_t *item, *op;
+	const char *key;
+	size_t i;
+
+	t = table_new(6, "GROUP", "RX BYTES", "RX PACKETS", "TX BYTES", "TX PACKETS", "SPOOFED");
+	json_array_foreach(json_object_get(s, "groups"), i, item)
+	{
+		char a[32], b[32], c[32], d[32], e[32];
+
+		table_add_row(t, json_string_value(json_object_get(item, "id")),
+			      fmt_int(item, "rx_bytes", a, sizeof(a)),
+			      fmt_int(item, "rx_packets", b, sizeof(b)),
+			      fmt_int(item, "tx_bytes", c, sizeof(c)),
+			      fmt_int(item, "tx_packets", d, sizeof(d)),
+			      fmt_int(item, "spoofed_packets", e, sizeof(e)));
+	}
+	table_print(t, stdout);
+	table_free(t);
+	printf("\n");
+	t = table_new(7, "VNET", "GROUPS", "RX BYTES", "TX BYTES", "SPOOFED", "ISOLATION DROPS",
+		      "ISOLATION BYTES");
+	json_array_foreach(json_object_get(s, "vnets"), i, item)
+	{
+		char a[32], b[32], c[32], d[32], e[32], f[32];
+
+		table_add_row(t, json_string_value(json_object_get(item, "name")),
+			      fmt_int(item, "groups", a, sizeof(a)),
+			      fmt_int(item, "rx_bytes", b, sizeof(b)),
+			      fmt_int(item, "tx_bytes", c, sizeof(c)),
+			      fmt_int(item, "spoofed_packets", d, sizeof(d)),
+			      fmt_int(item, "isolation_dropped_packets", e, sizeof(e)),
+			      fmt_int(item, "isolation_dropped_bytes", f, sizeof(f)));
+	}
+	table_print(t, stdout);
+	table_free(t);
+	printf("\n");
+	json_object_foreach(json_object_get(s, "operations"), key, op)
+	    printf("%-7s %" JSON_INTEGER_FORMAT " operations, p50 %" JSON_INTEGER_FORMAT
+		   " us, p99 %" JSON_INTEGER_FORMAT " us\n",
+		   key, get_int(op, "count", NULL), get_int(op, "p50_us", NULL),
+		   get_int(op, "p99_us", NULL));
+	printf("nftables restored %" JSON_INTEGER_FORMAT " time(s)\n",
+	       get_int(s, "nftables", "restores"));
+}
+
+/* Label values: backslash, double quote and newline escaped. */
+static void prom_label(const char *v)
+{
+	for (; v && *v; v++) {
+		if (*v == '\\' || *v == '"')
+			putchar('\\');
+		if (*v == '\n') {
+			fputs("\\n", stdout);
+			continue;
+		}
+		putchar(*v);
+	}
+}
+
+static void prom_family(json_t *items, const char *label, const char *label_key,
+			const char *metric, const char *key, const char *help)
+{
+	json_t *item;
+	size_t i;
+
+	printf("# HELP podwire_%s %s\n# TYPE podwire_%s counter\n", metric, help, metric);
+	json_array_foreach(items, i, item)
+	{
+		printf("podwire_%s{%s=\"", metric, label);
+		prom_label(json_string_value(json_object_get(item, label_key)));
+		printf("\"} %" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(item, key)));
+	}
+}
+
+static void print_prometheus(json_t *s)
+{
+	static const struct {
+		const char *metric, *key, *help;
+	} group_metrics[] = {
+	    {"group_receive_bytes_total", "rx_bytes", "Bytes the group was sent."},
+	    {"group_receive_packets_total", "rx_packets", "Packets the group was sent."},
+	    {"group_transmit_bytes_total", "tx_bytes", "Bytes the group sent."},
+	    {"group_transmit_packets_total", "tx_packets", "Packets the group sent."},
+	    {"group_spoofed_packets_total", "spoofed_packets",
+	     "Frames from the group dropped: not its source MAC or address."},
+	}, vnet_metrics[] = {
+	    {"vnet_receive_bytes_total", "rx_bytes", "Bytes the VNet's groups were sent."},
+	    {"vnet_transmit_bytes_total", "tx_bytes", "Bytes the VNet's groups sent."},
+	    {"vnet_spoofed_packets_total", "spoofed_packets",
+	     "Frames from the VNet's groups dropped as spoofed."},
+	    {"vnet_isolation_dropped_packets_total", "isolation_dropped_packets",
+	     "Packets to or from the VNet dropped by isolation."},
+	    {"vnet_isolation_dropped_bytes_total", "isolation_dropped_bytes",
+	     "Bytes to or from the VNet dropped by isolation."},
+	};
+	const char *key;
+	json_t *op;
+
+	for (size_t i = 0; i < ARRAY_SIZE(group_metrics); i++)
+		prom_family(json_object_get(s, "groups"), "group", "id", group_metrics[i].metric,
+			    group_metrics[i].key, group_metrics[i].help);
+	for (size_t i = 0; i < ARRAY_SIZE(vnet_metrics); i++)
+		prom_family(json_object_get(s, "vnets"), "vnet", "name", vnet_metrics[i].metric,
+			    vnet_metrics[i].key, vnet_metrics[i].help);
+	printf("# HELP podwire_operation_duration_seconds Latency of netd operations (last "
+	       "4096).\n# TYPE podwire_operation_duration_seconds summary\n");
+	json_object_foreach(json_object_get(s, "operations"), key, op)
+	{
+		printf("podwire_operation_duration_seconds{operation=\"%s\",quantile=\"0.5\"} "
+		       "%.6f\n",
+		       key, (double)get_int(op, "p50_us", NULL) / 1e6);
+		printf("podwire_operation_duration_seconds{operation=\"%s\",quantile=\"0.99\"} "
+		       "%.6f\n",
+		       key, (double)get_int(op, "p99_us", NULL) / 1e6);
+		printf("podwire_operation_duration_seconds_count{operation=\"%s\"} "
+		       "%" JSON_INTEGER_FORMAT "\n",
+		       key, get_int(op, "count", NULL));
+	}
+	printf("# HELP podwire_nftables_restores_total Times netd restored its nftables "
+	       "tables.\n# TYPE podwire_nftables_restores_total counter\n"
+	       "podwire_nftables_restores_total %" JSON_INTEGER_FORMAT "\n",
+	       get_int(s, "nftables", "restores"));
+}
+
+static int stats_netd(struct cli_ctx *ctx, int argc, char **argv, int first)
+{
+	bool as_json = false, prometheus = false;
+	json_auto_t *result = NULL;
+
+	for (int i = first; i < argc; i++) {
+		if (streq(argv[i], "--json")) {
+			as_json = true;
+		} else if (streq(argv[i], "--prometheus")) {
+			prometheus = true;
+		} else if (streq(argv[i], "-h") || streq(argv[i], "--help")) {
+			usage_netd(stdout);
+			return CLI_EXIT_OK;
+		} else {
+			return cli_usage_error(CMD, "unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (as_json && prometheus)
+		return cli_usage_error(CMD, "--json and --prometheus exclude each other");
+	if (cli_call(ctx, "netd", "stats", "stats", NULL, &result) < 0)
+		return CLI_EXIT_FAILURE;
+	if (as_json)
+		cli_print_json(result);
+	else if (prometheus)
+		print_prometheus(result);
+	else
+		print_netd(result);
+	return CLI_EXIT_OK;
+}
+
 int cli_stats_main(struct cli_ctx *ctx, int argc, char **argv)
 {
-	if (argc < 2) {
-		usage_family(stderr);
-		return CLI_EXIT_USAGE;
-	}
+	if (argc < 2 || streq(argv[1], "--json") || streq(argv[1], "--prometheus"))
+		return stats_netd(ctx, argc, argv, 1);
+	if (streq(argv[1], "netd"))
+		return stats_netd(ctx, argc, argv, 2);
 	if (streq(argv[1], "--help") || streq(argv[1], "-h") || streq(argv[1], "help")) {
 		usage_family(stdout);
 		return CLI_EXIT_OK;

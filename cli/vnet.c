@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "cli.h"
 #include "xalloc.h"
@@ -25,6 +26,8 @@ static void usage_family(FILE *out)
 		"  ls [--json]                      list VNets\n"
 		"  show NAME [--json]               show one VNet\n"
 		"  rm NAME [--force]                delete a VNet\n"
+		"  peer NAME OTHER                  let two VNets' groups reach each other\n"
+		"  unpeer NAME OTHER                undo a peering\n"
 		"\n"
 		"'podwire vnet COMMAND --help' describes a command.\n");
 }
@@ -69,6 +72,19 @@ static void usage_show(FILE *out)
 	fprintf(out, "Usage: podwire vnet show NAME [--json]\n"
 		     "\n"
 		     "Shows every setting of the VNet NAME. --json prints netd's object.\n");
+}
+
+static void usage_peer(FILE *out)
+{
+	fprintf(out, "Usage: podwire vnet peer NAME OTHER\n"
+		     "       podwire vnet unpeer NAME OTHER\n"
+		     "\n"
+		     "Peers two VNets: groups of NAME and groups of OTHER reach each other (both\n"
+		     "ways) and resolve each other's names; isolation inside each VNet stays as\n"
+		     "it is. Peering is not transitive: peering a with b and b with c does not\n"
+		     "let a reach c. A VNet has at most 32 peers. 'unpeer' ends a peering\n"
+		     "(connections already open may last until the kernel forgets them).\n"
+		     "Peering peered VNets and unpeering VNets that are not peered succeed.\n");
 }
 
 static void usage_rm(FILE *out)
@@ -120,6 +136,7 @@ static void print_vnet(json_t *vnet)
 	_cleanup_free_ char *gateways = join_strings(json_object_get(vnet, "gateways"), ", ");
 	_cleanup_free_ char *dns = join_strings(json_object_get(vnet, "dns_servers"), ", ");
 	_cleanup_free_ char *flags = flags_text(vnet);
+	_cleanup_free_ char *peers = join_strings(json_object_get(vnet, "peers"), ", ");
 
 	printf("Name:        %s\n", json_string_value(json_object_get(vnet, "name")));
 	printf("Bridge:      %s\n", json_string_value(json_object_get(vnet, "bridge")));
@@ -132,6 +149,16 @@ static void print_vnet(json_t *vnet)
 	printf("DNS servers: %s\n", dns[0] ? dns : "(host resolv.conf)");
 	printf("Groups:      %" JSON_INTEGER_FORMAT "\n",
 	       json_integer_value(json_object_get(vnet, "group_count")));
+	printf("Peers:       %s\n", peers[0] ? peers : "-");
+	if (json_integer_value(json_object_get(vnet, "nft_restored_at")) > 0) {
+		time_t at = (time_t)json_integer_value(json_object_get(vnet, "nft_restored_at"));
+		char when[64];
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime(&at));
+		printf("Firewall:    tables last restored by netd at %s\n", when);
+	} else if (json_object_get(vnet, "nft_restored_at")) {
+		printf("Firewall:    tables never needed restoring\n");
+	}
 }
 
 static int add_dns(json_t *servers, const char *list)
@@ -279,6 +306,8 @@ static int parse_simple(int argc, char **argv, const char *cmd, void (*usage)(FI
 		}
 	}
 	if ((size_t)(argc - optind) != args) {
+		if (args == 2)
+			return cli_usage_error(cmd, "expected two VNet names");
 		if (args)
 			return cli_usage_error(cmd, "expected exactly one VNet name");
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
@@ -345,6 +374,31 @@ static int vnet_show(struct cli_ctx *ctx, int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
+static int vnet_peering(struct cli_ctx *ctx, int argc, char **argv, bool peer)
+{
+	const char *cmd = peer ? CMD " peer" : CMD " unpeer";
+	json_auto_t *params = NULL, *result = NULL;
+	int r;
+
+	r = parse_simple(argc, argv, cmd, usage_peer, false, NULL, NULL, 2);
+	if (r != 0)
+		return r < 0 ? CLI_EXIT_OK : r;
+	params = json_pack("{s:s, s:s}", "name", argv[optind], "peer", argv[optind + 1]);
+	if (cli_call(ctx, "netd", cmd, peer ? "vnet.peer" : "vnet.unpeer", params, &result) < 0)
+		return CLI_EXIT_FAILURE;
+	return CLI_EXIT_OK;
+}
+
+static int vnet_peer(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return vnet_peering(ctx, argc, argv, true);
+}
+
+static int vnet_unpeer(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return vnet_peering(ctx, argc, argv, false);
+}
+
 static int vnet_rm(struct cli_ctx *ctx, int argc, char **argv)
 {
 	json_auto_t *params = NULL, *result = NULL;
@@ -368,6 +422,7 @@ int cli_vnet_main(struct cli_ctx *ctx, int argc, char **argv)
 	} verbs[] = {
 	    {"create", vnet_create}, {"ls", vnet_ls}, {"list", vnet_ls},
 	    {"show", vnet_show},     {"rm", vnet_rm}, {"delete", vnet_rm},
+	    {"peer", vnet_peer},     {"unpeer", vnet_unpeer},
 	};
 
 	if (argc < 2) {

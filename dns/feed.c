@@ -71,13 +71,14 @@ static int parse_addr_array(json_t *arr, struct ip_addr *out, size_t max, size_t
 int feed_parse_vnet(json_t *o, struct vnet_info *ret, struct pw_error *err)
 {
 	const char *name;
-	json_t *domain_json = NULL, *subnets = NULL, *gateways = NULL, *servers = NULL;
+	json_t *domain_json = NULL, *subnets = NULL, *gateways = NULL, *servers = NULL,
+	       *peers = NULL;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	r = json_unpack_err(o, err, "vnet", 0, "{s:s, s?o, s?o, s?o, s?o}", "name", &name, "domain",
-			    &domain_json, "subnets", &subnets, "gateways", &gateways, "dns_servers",
-			    &servers);
+	r = json_unpack_err(o, err, "vnet", 0, "{s:s, s?o, s?o, s?o, s?o, s?o}", "name", &name,
+			    "domain", &domain_json, "subnets", &subnets, "gateways", &gateways,
+			    "dns_servers", &servers, "peers", &peers);
 	if (r < 0)
 		return r;
 	r = copy_string(ret->name, sizeof(ret->name), name, "vnet name", err);
@@ -110,6 +111,22 @@ int feed_parse_vnet(json_t *o, struct vnet_info *ret, struct pw_error *err)
 			     "gateways", err);
 	if (r < 0)
 		return r;
+	if (peers) {
+		size_t i;
+		json_t *v;
+		if (!json_is_array(peers))
+			return pw_error_set(err, -EINVAL, "vnet %s: peers is not an array", name);
+		json_array_foreach(peers, i, v)
+		{
+			if (ret->peer_count >= VIEW_PEERS_MAX)
+				break;
+			r = copy_string(ret->peers[ret->peer_count], sizeof(ret->peers[0]),
+					json_string_value(v) ?: "", "peer", err);
+			if (r < 0)
+				return r;
+			ret->peer_count++;
+		}
+	}
 	return parse_addr_array(servers, ret->upstreams, VIEW_UPSTREAMS_MAX, &ret->upstream_count,
 				"dns_servers", err);
 }

@@ -143,7 +143,8 @@ static bool zone_linked_to(const struct admin_zone *z, const char *vnet)
 
 static void view_rebuild_scope_list(struct model *m, struct view *v)
 {
-	size_t need = 1 + v->info.subnet_count + m->zones.count;
+	size_t need = 1 + v->info.subnet_count + m->zones.count +
+		      v->info.peer_count * (1 + VIEW_SUBNETS_MAX);
 	if (need > v->scope_list_cap) {
 		v->scope_list = xrealloc(v->scope_list, need * sizeof(*v->scope_list));
 		v->scope_list_cap = need;
@@ -158,6 +159,17 @@ static void view_rebuild_scope_list(struct model *m, struct view *v)
 		struct admin_zone *z = e->value;
 		if (zone_linked_to(z, v->info.name))
 			v->scope_list[n++] = &z->scope;
+	}
+	/* Peered VNets' names; a peer not known yet is added when it comes
+	 * (model_vnet_set rebuilds every view's list). */
+	for (size_t i = 0; i < v->info.peer_count; i++) {
+		struct view *p = strmap_get(&m->views, v->info.peers[i]);
+
+		if (!p || p == v)
+			continue;
+		v->scope_list[n++] = &p->domain_scope;
+		for (size_t j = 0; j < p->info.subnet_count; j++)
+			v->scope_list[n++] = &p->reverse_scopes[j];
 	}
 	v->resolve.scopes = v->scope_list;
 	v->resolve.scope_count = n;
@@ -552,8 +564,11 @@ static bool vnet_info_equal(const struct vnet_info *a, const struct vnet_info *b
 {
 	if (!streq(a->name, b->name) || strcasecmp(a->domain, b->domain) != 0 ||
 	    a->subnet_count != b->subnet_count || a->gateway_count != b->gateway_count ||
-	    a->upstream_count != b->upstream_count)
+	    a->upstream_count != b->upstream_count || a->peer_count != b->peer_count)
 		return false;
+	for (size_t i = 0; i < a->peer_count; i++)
+		if (!streq(a->peers[i], b->peers[i]))
+			return false;
 	for (size_t i = 0; i < a->subnet_count; i++)
 		if (a->subnets[i].prefixlen != b->subnets[i].prefixlen ||
 		    a->subnets[i].family != b->subnets[i].family ||
@@ -580,6 +595,9 @@ void model_vnet_set(struct model *m, struct vnet_info *info)
 		v->info = *info;
 		view_init_scopes(m, v);
 		view_fill(m, v);
+		/* Its peers list may have changed, and other views list its
+		 * scopes as a peer's. */
+		all_views_rebuild_scope_lists(m);
 		m->generation++;
 		if (m->hooks.view_changed)
 			m->hooks.view_changed(m, v, &old, m->hooks.userdata);
@@ -591,6 +609,7 @@ void model_vnet_set(struct model *m, struct vnet_info *info)
 	view_init_scopes(m, v);
 	strmap_put(&m->views, v->info.name, v);
 	view_fill(m, v);
+	all_views_rebuild_scope_lists(m);
 	m->generation++;
 	if (m->hooks.view_added)
 		m->hooks.view_added(m, v, m->hooks.userdata);
@@ -611,6 +630,8 @@ void model_vnet_remove(struct model *m, const char *name)
 	if (!v)
 		return;
 	view_free(m, v);
+	/* No view may keep pointing at its scopes as a peer's. */
+	all_views_rebuild_scope_lists(m);
 	m->generation++;
 }
 

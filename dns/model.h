@@ -4,7 +4,8 @@
  * the object that changed.
  *
  * A view is one VNet as dnsd sees it: its domain scope, one reverse scope
- * per subnet, the zones linked to it, its upstreams and (opaque here) its
+ * per subnet, the zones linked to it, the domain and reverse scopes of the
+ * VNets peered with it (netd's "peers"), its upstreams and (opaque here) its
  * listeners. Objects may arrive in any order: a group attached to a VNet
  * not known yet, or a record for a zone not created yet, waits in the model
  * and is installed when its VNet or zone appears.
@@ -30,6 +31,8 @@
 #define VIEW_UPSTREAMS_MAX 4
 /* Aliases per group, as netd caps them. */
 #define GROUP_ALIASES_MAX 32
+/* Peered VNets per VNet, as netd caps them (VNET_PEERS_MAX). */
+#define VIEW_PEERS_MAX 32
 /* A zone may be linked to at most this many VNets. */
 #define ZONE_VNETS_MAX 256
 
@@ -43,6 +46,10 @@ struct vnet_info {
 	struct ip_addr gateways[VIEW_SUBNETS_MAX];
 	size_t upstream_count; /* 0: the host's resolv.conf */
 	struct ip_addr upstreams[VIEW_UPSTREAMS_MAX];
+	/* Peered VNets: their names (domain and reverse scopes) resolve in
+	 * this view too; not transitive. */
+	size_t peer_count;
+	char peers[VIEW_PEERS_MAX][VNET_NAME_MAX + 1];
 };
 
 struct attachment_info {

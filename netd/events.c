@@ -17,11 +17,11 @@ json_t *events_vnet_json(const struct vnet *vnet)
 	}
 	for (size_t i = 0; i < vnet->dns_server_count; i++)
 		json_array_append_new(dns, json_string(ip_addr_format(&vnet->dns_servers[i], buf)));
-	return json_pack("{s:s, s:s, s:o, s:o, s:s, s:I, s:b, s:b, s:o, s:[], s:I}", "name",
+	return json_pack("{s:s, s:s, s:o, s:o, s:s, s:I, s:b, s:b, s:o, s:o, s:I}", "name",
 			 vnet->name, "bridge", vnet->bridge, "subnets", subnets, "gateways",
 			 gateways, "domain", vnet->domain, "mtu", (json_int_t)vnet->mtu, "internal",
 			 vnet->internal, "isolate", vnet->isolate, "dns_servers", dns, "peers",
-			 "group_count", (json_int_t)vnet->group_count);
+			 vnet_peers_json(vnet), "group_count", (json_int_t)vnet->group_count);
 }
 
 json_t *events_group_json(const struct pw_group *group)
@@ -47,9 +47,10 @@ json_t *events_group_json(const struct pw_group *group)
 			      a->ifname, "host_interface", a->host_ifname, "mac",
 			      mac_format(a->mac, mac), "addresses", addresses, "gateway", gateway));
 	}
-	return json_pack("{s:s, s:s, s:s?, s:o, s:o}", "id", group->id, "netns", group->netns,
-			 "hostname", group->hostname, "aliases", aliases, "attachments",
-			 attachments);
+	return json_pack(
+	    "{s:s, s:s, s:s?, s:o, s:o, s:o, s:o}", "id", group->id, "netns", group->netns,
+	    "hostname", group->hostname, "aliases", aliases, "attachments", attachments, "ports",
+	    ports_to_json(group->ports, group->port_count), "rate", group_rate_json(&group->rate));
 }
 
 json_t *events_snapshot(const struct netd *netd)

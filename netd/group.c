@@ -160,18 +160,70 @@ static int parse_aliases(json_t *aliases, struct group_request *req, struct pw_e
 	return 0;
 }
 
+static int rate_one(json_t *value, const char *what, uint64_t *ret, struct pw_error *err)
+{
+	const char *text = json_string_value(value);
+
+	if (!value)
+		return 0;
+	if (!text || bandwidth_parse_rate(text, ret) < 0)
+		return pw_error_set(err, -EINVAL,
+				    "%s: invalid rate '%.32s' (expected e.g. 100mbit, 10mbps, "
+				    "from %d bit/s to %" PRIu64 " bit/s)",
+				    what, text ? text : "(not a string)", BANDWIDTH_RATE_MIN_BPS,
+				    (uint64_t)BANDWIDTH_RATE_MAX_BPS);
+	if (*ret < BANDWIDTH_RATE_MIN_BPS || *ret > BANDWIDTH_RATE_MAX_BPS)
+		return pw_error_set(
+		    err, -EINVAL, "%s: rate '%.32s' is out of range (%d..%" PRIu64 " bit/s)", what,
+		    text, BANDWIDTH_RATE_MIN_BPS, (uint64_t)BANDWIDTH_RATE_MAX_BPS);
+	return 0;
+}
+
+int group_rate_parse(json_t *value, struct bandwidth_spec *ret, struct pw_error *err)
+{
+	struct bandwidth_spec rate = {0};
+	json_t *ingress = NULL, *egress = NULL;
+	int r;
+
+	if (!value)
+		return 0;
+	if (json_is_string(value)) {
+		r = rate_one(value, "rate", &rate.ingress_bps, err);
+		if (r < 0)
+			return r;
+		rate.egress_bps = rate.ingress_bps;
+	} else {
+		r = json_unpack_err(value, err, "rate", JSON_STRICT, "{s?:o, s?:o}", "ingress",
+				    &ingress, "egress", &egress);
+		if (r < 0)
+			return r;
+		if ((r = rate_one(ingress, "rate.ingress", &rate.ingress_bps, err)) < 0 ||
+		    (r = rate_one(egress, "rate.egress", &rate.egress_bps, err)) < 0)
+			return r;
+	}
+	*ret = rate;
+	return 0;
+}
+
+json_t *group_rate_json(const struct bandwidth_spec *rate)
+{
+	return json_pack("{s:I, s:I}", "ingress_bps", (json_int_t)rate->ingress_bps, "egress_bps",
+			 (json_int_t)rate->egress_bps);
+}
+
 int group_request_parse(json_t *params, struct group_request *ret, struct pw_error *err)
 {
 	struct group_request req = {0};
 	json_t *id = NULL, *netns = NULL, *vnets = NULL, *ips = NULL, *mac_json = NULL,
-	       *hostname = NULL, *aliases = NULL;
+	       *hostname = NULL, *aliases = NULL, *ports = NULL, *rate = NULL;
 	const char *mac = NULL;
 	int r;
 
 	r = json_unpack_err(params, err, "group", JSON_STRICT,
-			    "{s:o, s:o, s:o, s?:o, s?:o, s?:o, s?:o}", "id", &id, "netns", &netns,
-			    "vnets", &vnets, "ips", &ips, "mac", &mac_json, "hostname", &hostname,
-			    "aliases", &aliases);
+			    "{s:o, s:o, s:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o}", "id", &id,
+			    "netns", &netns, "vnets", &vnets, "ips", &ips, "mac", &mac_json,
+			    "hostname", &hostname, "aliases", &aliases, "ports", &ports, "rate",
+			    &rate);
 	if (r < 0)
 		return r;
 	if ((r = param_string(id, "id", &req.id, err)) < 0 ||
@@ -216,6 +268,12 @@ int group_request_parse(json_t *params, struct group_request *ret, struct pw_err
 	r = parse_aliases(aliases, &req, err);
 	if (r < 0)
 		return r;
+	r = ports_parse(ports, req.ports, &req.port_count, err);
+	if (r < 0)
+		return r;
+	r = group_rate_parse(rate, &req.rate, err);
+	if (r < 0)
+		return r;
 	*ret = req;
 	return 0;
 }
@@ -235,7 +293,7 @@ void group_free(struct pw_group *group)
 
 json_t *group_state_json(const struct pw_group *group)
 {
-	json_t *aliases = json_array(), *attachments = json_array();
+	json_t *aliases = json_array(), *attachments = json_array(), *ports = json_array();
 	char buf[INET6_ADDRSTRLEN], mac[18];
 
 	for (size_t i = 0; i < group->alias_count; i++)
@@ -252,12 +310,18 @@ json_t *group_state_json(const struct pw_group *group)
 					   "interface", a->ifname, "host_interface", a->host_ifname,
 					   "mac", mac_format(a->mac, mac), "addresses", addresses));
 	}
-	return json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:s?, s:o, s:o}", "version",
+	for (size_t i = 0; i < group->port_count; i++) {
+		char buf_port[PORT_SPEC_STRLEN];
+
+		json_array_append_new(ports, json_string(port_format(&group->ports[i], buf_port)));
+	}
+	return json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:s?, s:o, s:o, s:o, s:o}", "version",
 			 GROUP_STATE_VERSION, "state",
 			 group->state == GROUP_ATTACHED ? "attached" : "attaching", "id", group->id,
 			 "netns", group->netns, "netns_dev", (json_int_t)group->netns_dev,
 			 "netns_ino", (json_int_t)group->netns_ino, "hostname", group->hostname,
-			 "aliases", aliases, "attachments", attachments);
+			 "aliases", aliases, "attachments", attachments, "ports", ports, "rate",
+			 group_rate_json(&group->rate));
 }
 
 static int parse_state_attachment(json_t *json, struct attachment *a, struct pw_error *err)
@@ -296,15 +360,17 @@ int group_state_parse(json_t *json, struct pw_group **ret_group, struct pw_error
 	_cleanup_group_ struct pw_group *group = NULL;
 	const char *state, *id, *netns;
 	json_int_t version, netns_dev, netns_ino;
-	json_t *hostname, *aliases, *attachments, *item;
+	json_t *hostname, *aliases, *attachments, *item, *ports = NULL, *rate = NULL;
+	json_int_t ingress = 0, egress = 0;
 	size_t i;
 	int r;
 
+	/* "ports" and "rate" are absent in files of netd before issue 6. */
 	r = json_unpack_err(json, err, "group state", JSON_STRICT,
-			    "{s:I, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o}", "version", &version,
-			    "state", &state, "id", &id, "netns", &netns, "netns_dev", &netns_dev,
-			    "netns_ino", &netns_ino, "hostname", &hostname, "aliases", &aliases,
-			    "attachments", &attachments);
+			    "{s:I, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s?:o, s?:o}", "version",
+			    &version, "state", &state, "id", &id, "netns", &netns, "netns_dev",
+			    &netns_dev, "netns_ino", &netns_ino, "hostname", &hostname, "aliases",
+			    &aliases, "attachments", &attachments, "ports", &ports, "rate", &rate);
 	if (r < 0)
 		return r;
 	if (version != GROUP_STATE_VERSION)
@@ -348,6 +414,27 @@ int group_state_parse(json_t *json, struct pw_group **ret_group, struct pw_error
 		if (r < 0)
 			return r;
 		group->attachment_count = i + 1;
+	}
+	if (ports && (!json_is_array(ports) || json_array_size(ports) > GROUP_PORTS_MAX))
+		return pw_error_set(err, -EINVAL, "group state: invalid ports");
+	json_array_foreach(ports, i, item)
+	{
+		if (!json_is_string(item))
+			return pw_error_set(err, -EINVAL, "group state: invalid port");
+		r = port_parse_string(json_string_value(item), &group->ports[i], err);
+		if (r < 0)
+			return pw_error_wrap(err, r, "group state");
+		group->port_count = i + 1;
+	}
+	if (rate) {
+		r = json_unpack_err(rate, err, "group state rate", JSON_STRICT, "{s:I, s:I}",
+				    "ingress_bps", &ingress, "egress_bps", &egress);
+		if (r < 0)
+			return r;
+		if (ingress < 0 || egress < 0)
+			return pw_error_set(err, -EINVAL, "group state: invalid rate");
+		group->rate.ingress_bps = (uint64_t)ingress;
+		group->rate.egress_bps = (uint64_t)egress;
 	}
 	*ret_group = TAKE_PTR(group);
 	return 0;

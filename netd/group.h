@@ -17,8 +17,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bandwidth.h"
 #include "error.h"
 #include "name.h"
+#include "nft.h"
+#include "ports.h"
 #include "prefix.h"
 #include "vnet.h"
 
@@ -60,6 +63,10 @@ struct pw_group {
 	size_t alias_count;
 	struct attachment attachments[GROUP_VNETS_MAX];
 	size_t attachment_count;
+	/* Published on the host, DNAT'd to the first attachment's address. */
+	struct nft_port_spec ports[GROUP_PORTS_MAX];
+	size_t port_count;
+	struct bandwidth_spec rate; /* on every attachment's host veth */
 	enum group_state state;
 	struct pw_group *hash_next;
 };
@@ -79,7 +86,16 @@ struct group_request {
 	bool has_mac;
 	const char *aliases[GROUP_ALIASES_MAX];
 	size_t alias_count;
+	struct nft_port_spec ports[GROUP_PORTS_MAX];
+	size_t port_count;
+	struct bandwidth_spec rate;
 };
+
+/* "rate": "100mbit" (both directions) or {"ingress"?: RATE, "egress"?: RATE}
+ * (ingress: what the group receives; egress: what it sends). NULL: none. */
+int group_rate_parse(json_t *value, struct bandwidth_spec *ret, struct pw_error *err);
+/* {"ingress_bps": N, "egress_bps": N} */
+json_t *group_rate_json(const struct bandwidth_spec *rate);
 
 int group_request_parse(json_t *params, struct group_request *ret, struct pw_error *err);
 

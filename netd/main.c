@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "dataplane.h"
 #include "dns-records.h"
 #include "netd.h"
 #include "netlink.h"
@@ -35,8 +36,10 @@ static void usage(FILE *out)
 		"\n"
 		"The podwire network daemon: virtual networks (VNets) made of Linux bridges,\n"
 		"address management, veth attachments for container groups (network\n"
-		"namespaces), isolation and NAT in the nftables table 'inet podwire', and an\n"
-		"event stream. Runs in the foreground and logs to stderr; see podwire-netd(8).\n"
+		"namespaces), isolation, NAT, published ports and anti-spoofing in the\n"
+		"nftables tables 'inet podwire' and 'bridge podwire' (restored when someone\n"
+		"removes them), rate limits, peering, statistics and an event stream.\n"
+		"Runs in the foreground and logs to stderr; see podwire-netd(8).\n"
 		"\n"
 		"Options:\n"
 		"  --run-dir DIR        socket DIR/netd.sock and attachments under DIR/netd/\n"
@@ -102,8 +105,11 @@ static int parse_options(int argc, char **argv, struct options *opts)
 
 static void netd_done(struct netd *netd)
 {
+	netd_monitor_stop(netd);
 	rpc_server_free(netd->server);
 	netd->server = NULL;
+	free(netd->attach_latency);
+	free(netd->detach_latency);
 	group_table_done(&netd->groups);
 	for (size_t i = 0; i < netd->vnet_count; i++)
 		vnet_free(netd->vnets[i]);
@@ -138,6 +144,8 @@ static int run(const struct options *opts)
 		admin_gid = gr->gr_gid;
 	}
 	group_table_init(&netd.groups);
+	netd.attach_latency = xcalloc(1, sizeof(*netd.attach_latency));
+	netd.detach_latency = xcalloc(1, sizeof(*netd.detach_latency));
 	netd.store.vnets_fd = netd.store.groups_fd = -EBADF;
 
 	r = event_loop_new(&netd.loop);
@@ -178,6 +186,12 @@ static int run(const struct options *opts)
 	r = reconcile_run(&netd, &err);
 	if (r < 0) {
 		log_error("reconcile failed error=\"%s\"", pw_error_message(&err));
+		goto out;
+	}
+	/* Self-healing: put the nft tables back when someone removes them. */
+	r = netd_monitor_start(&netd, &err);
+	if (r < 0) {
+		log_error("cannot watch nftables error=\"%s\"", pw_error_message(&err));
 		goto out;
 	}
 	/* DNS records and zones (netd/dns-records.c) */

@@ -15,10 +15,13 @@
 #include "error.h"
 #include "event-loop.h"
 #include "group.h"
+#include "nft-monitor.h"
 #include "nft.h"
 #include "rpc-server.h"
 #include "store.h"
 #include "vnet.h"
+
+struct latency_ring;
 
 struct netd {
 	struct event_loop *loop;
@@ -30,6 +33,15 @@ struct netd {
 	size_t vnet_count;
 	struct group_table groups;
 	int host_netns_fd; /* netd's own netns, to refuse attaching to it */
+	/* Self-healing (dataplane.c): someone else's changes to our nft
+	 * tables, and when netd last put them back (wall clock, 0: never). */
+	struct nft_monitor *monitor;
+	struct event_watch *monitor_watch;
+	uint64_t nft_restores;
+	int64_t nft_restored_at;
+	/* Operation latencies for the stats method (dataplane.c). */
+	struct latency_ring *attach_latency;
+	struct latency_ring *detach_latency;
 };
 
 struct vnet *netd_vnet_find(const struct netd *netd, const char *name);

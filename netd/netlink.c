@@ -16,12 +16,33 @@ void netlink_close(struct nl_sock *sock)
 	nl_socket_free(sock); /* closes the fd */
 }
 
-int netlink_open(int netns_fd, struct nl_sock **ret_sock)
+int netlink_adopt(int fd, struct nl_sock **ret_sock)
 {
-	_cleanup_close_ int fd = -EBADF;
+	_cleanup_close_ int owned = fd;
 	struct sockaddr_nl local = {.nl_family = AF_NETLINK};
 	struct nl_sock *sock;
 	int r;
+
+	/* Bound here (the kernel picks the port) so libnl learns the real
+	 * port from getsockname. */
+	if (bind(owned, (struct sockaddr *)&local, sizeof(local)) < 0)
+		return -errno;
+	sock = nl_socket_alloc();
+	if (!sock)
+		return -ENOMEM;
+	r = nl_socket_set_fd(sock, NETLINK_ROUTE, owned);
+	if (r < 0) {
+		nl_socket_free(sock);
+		return netlink_errno(r);
+	}
+	TAKE_FD(owned);
+	*ret_sock = sock;
+	return 0;
+}
+
+int netlink_open(int netns_fd, struct nl_sock **ret_sock)
+{
+	int fd;
 
 	if (netns_fd >= 0) {
 		fd = netns_socket(netns_fd, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
@@ -32,21 +53,7 @@ int netlink_open(int netns_fd, struct nl_sock **ret_sock)
 		if (fd < 0)
 			return -errno;
 	}
-	/* Bound here (the kernel picks the port) so libnl learns the real
-	 * port from getsockname. */
-	if (bind(fd, (struct sockaddr *)&local, sizeof(local)) < 0)
-		return -errno;
-	sock = nl_socket_alloc();
-	if (!sock)
-		return -ENOMEM;
-	r = nl_socket_set_fd(sock, NETLINK_ROUTE, fd);
-	if (r < 0) {
-		nl_socket_free(sock);
-		return netlink_errno(r);
-	}
-	TAKE_FD(fd);
-	*ret_sock = sock;
-	return 0;
+	return netlink_adopt(fd, ret_sock);
 }
 
 int netlink_errno(int nl_error)

@@ -17,6 +17,9 @@
 /* A NETLINK_ROUTE socket in the calling thread's netns (netns_fd < 0) or
  * inside netns_fd (the thread enters it only to create the socket). */
 int netlink_open(int netns_fd, struct nl_sock **ret_sock);
+/* Wraps an unbound NETLINK_ROUTE socket fd (taking ownership of it, also
+ * on failure). */
+int netlink_adopt(int fd, struct nl_sock **ret_sock);
 void netlink_close(struct nl_sock *sock);
 static inline void netlink_closep(struct nl_sock **sock)
 {

@@ -7,8 +7,11 @@
  *   vnet delete: state file removed, nft elements, bridge (a leftover
  *                bridge is a stranger to the next start and is deleted)
  *   attach:      addresses reserved + state "attaching", veth pairs,
- *                state "attached"
- *   detach:      state file removed, veth pairs (leftovers are strangers)
+ *                hairpin/rate limits/nft elements (dataplane.c), state
+ *                "attached"
+ *   detach:      state file removed, nft elements and rate limits, veth
+ *                pairs (leftovers are strangers; the next sync drops
+ *                elements of groups it does not know)
  *
  * Single-threaded: one operation at a time, so "never handed out twice"
  * holds for concurrent callers too. */
@@ -18,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "bridge.h"
+#include "dataplane.h"
 #include "events.h"
 #include "hostnet.h"
 #include "log.h"
@@ -95,6 +99,9 @@ int netd_vnet_create(struct netd *netd, struct vnet *spec, struct vnet **ret_vne
 	if (existing) {
 		if (vnet->mtu == 0)
 			vnet->mtu = existing->mtu;
+		/* Peerings are made by vnet.peer, not part of a create. */
+		for (size_t i = 0; i < existing->peer_count; i++)
+			(void)vnet_peer_add(vnet, existing->peers[i]);
 		if (!vnet_same(vnet, existing))
 			return pw_error_set(err, -EEXIST,
 					    "vnet '%s' exists with different settings (delete it "
@@ -178,6 +185,7 @@ int netd_vnet_delete(struct netd *netd, const char *name, bool force, struct pw_
 				}
 	}
 
+	netd_vnet_unpeer_all(netd, vnet);
 	r = store_vnet_remove(&netd->store, name);
 	if (r < 0)
 		return pw_error_set(err, r, "remove state of vnet '%s': %s", name, strerror(-r));
@@ -203,6 +211,7 @@ int netd_attachment_create(struct netd *netd, const struct pw_group *group, size
 	const struct attachment *a = &group->attachments[index];
 	const struct vnet *vnet = a->vnet;
 	unsigned prefixlens[VNET_SUBNETS_MAX];
+	uint8_t default_mac[ETHER_ADDR_LEN_BYTES];
 	struct veth_config config;
 	int bridge_index, r;
 
@@ -218,6 +227,7 @@ int netd_attachment_create(struct netd *netd, const struct pw_group *group, size
 		return pw_error_set(err, r, "bridge %s: %s", vnet->bridge, strerror(-r));
 	for (size_t i = 0; i < a->address_count; i++)
 		prefixlens[i] = vnet->subnets[i].prefixlen;
+	group_default_mac(&a->addresses[0], default_mac);
 	config = (struct veth_config){
 	    .host_ifname = a->host_ifname,
 	    .ifname = a->ifname,
@@ -230,12 +240,14 @@ int netd_attachment_create(struct netd *netd, const struct pw_group *group, size
 	    .gateways = vnet->gateways,
 	    .gateway_count = vnet->subnet_count,
 	    .default_route = index == 0,
+	    .announce = memcmp(a->mac, default_mac, sizeof(default_mac)) != 0,
 	};
 	return veth_create(netd->nl, netns_fd, &config, err);
 }
 
 void netd_group_teardown(struct netd *netd, struct pw_group *group, bool addresses_reserved)
 {
+	netd_group_dataplane_remove(netd, group);
 	for (size_t i = 0; i < group->attachment_count; i++) {
 		struct attachment *a = &group->attachments[i];
 		int r;
@@ -267,6 +279,11 @@ static bool group_matches(const struct pw_group *group, const struct group_reque
 			return false;
 	}
 	if (req->has_mac && memcmp(group->attachments[0].mac, req->mac, sizeof(req->mac)) != 0)
+		return false;
+	if (group->port_count != req->port_count ||
+	    memcmp(group->ports, req->ports, req->port_count * sizeof(req->ports[0])) != 0 ||
+	    group->rate.ingress_bps != req->rate.ingress_bps ||
+	    group->rate.egress_bps != req->rate.egress_bps)
 		return false;
 	return true;
 }
@@ -332,6 +349,9 @@ static struct pw_group *group_from_request(const struct group_request *req, uint
 	for (size_t i = 0; i < req->alias_count; i++)
 		group->aliases[i] = xstrdup(req->aliases[i]);
 	group->alias_count = req->alias_count;
+	memcpy(group->ports, req->ports, req->port_count * sizeof(req->ports[0]));
+	group->port_count = req->port_count;
+	group->rate = req->rate;
 	group->state = GROUP_ATTACHING;
 	return group;
 }
@@ -367,13 +387,16 @@ int netd_group_attach(struct netd *netd, const struct group_request *req,
 			return pw_error_set(
 			    err, -EEXIST,
 			    "group '%s' is already attached with a different netns, "
-			    "VNets, address or MAC (detach it first)",
+			    "VNets, address, MAC, ports or rate (detach it first)",
 			    req->id);
 		*ret_group = existing;
 		return 0;
 	}
 	if (netd->groups.count >= GROUPS_MAX)
 		return pw_error_set(err, -ENOSPC, "too many groups (at most %d)", GROUPS_MAX);
+	r = netd_ports_check(netd, req->id, req->ports, req->port_count, err);
+	if (r < 0)
+		return pw_error_wrap(err, r, "attach group '%s'", req->id);
 
 	group = group_from_request(req, st.st_dev, st.st_ino);
 	for (size_t i = 0; i < req->vnet_count; i++) {
@@ -409,10 +432,14 @@ int netd_group_attach(struct netd *netd, const struct group_request *req,
 		}
 		created = i + 1;
 	}
+	r = netd_group_dataplane_add(netd, group, err);
+	if (r < 0)
+		goto undo_links;
 	group->state = GROUP_ATTACHED;
 	r = store_group_save(&netd->store, group);
 	if (r < 0) {
 		pw_error_set(err, r, "write state: %s", strerror(-r));
+		netd_group_dataplane_remove(netd, group);
 		goto undo_links;
 	}
 

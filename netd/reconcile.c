@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "bandwidth.h"
 #include "bridge.h"
+#include "dataplane.h"
 #include "hostnet.h"
 #include "log.h"
 #include "netlink.h"
@@ -15,6 +17,9 @@
 #include "reconcile.h"
 #include "veth.h"
 #include "xalloc.h"
+
+/* The ifb of a rate-limited host veth "pwvX" is "pwbX" (bandwidth.h). */
+#define IFB_IFNAME_PREFIX "pwb"
 
 struct host_link {
 	char name[IFNAMSIZ];
@@ -234,6 +239,14 @@ static void delete_strangers(struct netd *netd, struct link_list *links)
 		} else if (starts_with(name, HOST_IFNAME_PREFIX) &&
 			   strlen(name) == strlen(HOST_IFNAME_PREFIX) + 12) {
 			ours = find_link(&known_list, name) != NULL;
+		} else if (starts_with(name, IFB_IFNAME_PREFIX) &&
+			   strlen(name) == strlen(IFB_IFNAME_PREFIX) + 12) {
+			/* A rate limit's ifb: ours while its veth's group is. */
+			char veth[IFNAMSIZ];
+
+			snprintf(veth, sizeof(veth), HOST_IFNAME_PREFIX "%s",
+				 name + strlen(IFB_IFNAME_PREFIX));
+			ours = find_link(&known_list, veth) != NULL;
 		} else {
 			continue;
 		}
@@ -249,7 +262,6 @@ static void delete_strangers(struct netd *netd, struct link_list *links)
 
 int reconcile_run(struct netd *netd, struct pw_error *err)
 {
-	struct nft_vnet_spec specs[VNETS_MAX];
 	struct link_list links = {0};
 	_cleanup_free_ struct pw_group **groups = NULL;
 	bool ipv6 = false;
@@ -263,6 +275,27 @@ int reconcile_run(struct netd *netd, struct pw_error *err)
 	if (r < 0)
 		return pw_error_set(err, r, "load groups: %s", strerror(-r));
 
+	for (size_t i = 0; i < netd->vnet_count; i++) {
+		struct vnet *vnet = netd->vnets[i];
+
+		/* A peering is symmetric; a crash between the two state
+		 * writes leaves one side: complete it. A gone peer is dropped. */
+		for (size_t j = 0; j < vnet->peer_count;) {
+			struct vnet *peer = netd_vnet_find(netd, vnet->peers[j]);
+
+			if (!peer) {
+				log_warn("peer gone, unpeered vnet=%s peer=%s", vnet->name,
+					 vnet->peers[j]);
+				vnet_peer_remove(vnet, vnet->peers[j]);
+				(void)store_vnet_save(&netd->store, vnet);
+				continue;
+			}
+			if (!vnet_has_peer(peer, vnet->name) &&
+			    vnet_peer_add(peer, vnet->name) == 0)
+				(void)store_vnet_save(&netd->store, peer);
+			j++;
+		}
+	}
 	for (size_t i = 0; i < netd->vnet_count; i++) {
 		struct pw_error berr = {0};
 
@@ -280,14 +313,16 @@ int reconcile_run(struct netd *netd, struct pw_error *err)
 	if (links.count)
 		qsort(links.links, links.count, sizeof(*links.links), host_link_cmp);
 	groups = group_table_sorted(&netd->groups, &count);
-	for (size_t i = 0; i < count; i++)
+	for (size_t i = 0; i < count; i++) {
 		repair_group(netd, groups[i], &links);
+		netd_group_links_repair(netd, groups[i]);
+	}
 	delete_strangers(netd, &links);
 	free(links.links);
 
-	for (size_t i = 0; i < netd->vnet_count; i++)
-		vnet_nft_spec(netd->vnets[i], &specs[i]);
-	r = nft_table_sync(netd->nft, specs, netd->vnet_count, err);
+	/* Both tables, with every group's elements (anti-spoofing, counters,
+	 * published ports). */
+	r = netd_nft_sync(netd, err);
 	if (r < 0)
 		return pw_error_wrap(err, r, "nftables");
 

@@ -12,8 +12,12 @@
  *    namespace than the one attached);
  *  - recreates missing bridges and gateway addresses, re-enslaves and
  *    recreates missing veth pairs of live groups;
- *  - deletes pw-* bridges and pwv* veths the state does not know;
- *  - rewrites table inet podwire (nft_table_sync);
+ *  - completes one-sided peerings and drops peers that are gone;
+ *  - puts hairpin mode and rate limits back on live groups' ports;
+ *  - deletes pw-* bridges, pwv* veths and pwb* ifbs the state does not
+ *    know;
+ *  - rewrites tables inet and bridge podwire with every VNet and group
+ *    (netd_nft_sync);
  *  - turns on forwarding.
  * Problems with single objects are logged and skipped; only a failure that
  * leaves netd unable to work (the nft table) is returned. */

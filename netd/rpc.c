@@ -3,6 +3,7 @@
  * invalid_params error and changes nothing. */
 #include <errno.h>
 
+#include "dataplane.h"
 #include "dns-records.h"
 #include "events.h"
 #include "json-util.h"
@@ -21,6 +22,9 @@ static int vnet_create(struct rpc_request *req, void *userdata, json_t **ret_res
 	struct vnet *spec = NULL, *vnet;
 	int r;
 
+	if (json_object_get(req->params, "peers"))
+		return pw_error_set(err, -EINVAL,
+				    "peers: not a vnet.create parameter (peer with vnet.peer)");
 	r = vnet_parse(req->params, &spec, err);
 	if (r < 0)
 		return r;
@@ -81,7 +85,50 @@ static int vnet_show(struct rpc_request *req, void *userdata, json_t **ret_resul
 	if (!vnet)
 		return pw_error_set(err, -ENOENT, "vnet '%s' not found", name);
 	*ret_result = events_vnet_json(vnet);
+	/* Self-healing: when netd last put its nftables tables back. */
+	json_object_set_new(*ret_result, "nft_restored_at",
+			    json_integer(((struct netd *)userdata)->nft_restored_at));
 	return 0;
+}
+
+static int vnet_peering(struct rpc_request *req, void *userdata, struct pw_error *err, bool peer)
+{
+	const char *name, *other;
+	int r;
+
+	r = json_unpack_err(req->params, err, req->method, JSON_STRICT, "{s:s, s:s}", "name", &name,
+			    "peer", &other);
+	if (r < 0)
+		return r;
+	if ((r = name_validate_vnet(name, err)) < 0 || (r = name_validate_vnet(other, err)) < 0)
+		return r;
+	if (peer)
+		return netd_vnet_peer(userdata, name, other, err);
+	return netd_vnet_unpeer(userdata, name, other, err);
+}
+
+static int vnet_peer(struct rpc_request *req, void *userdata, json_t **ret_result,
+		     struct pw_error *err)
+{
+	(void)ret_result;
+	return vnet_peering(req, userdata, err, true);
+}
+
+static int vnet_unpeer(struct rpc_request *req, void *userdata, json_t **ret_result,
+		       struct pw_error *err)
+{
+	(void)ret_result;
+	return vnet_peering(req, userdata, err, false);
+}
+
+static int stats(struct rpc_request *req, void *userdata, json_t **ret_result, struct pw_error *err)
+{
+	int r;
+
+	r = no_params(req, err);
+	if (r < 0)
+		return r;
+	return netd_stats(userdata, ret_result, err);
 }
 
 static int group_attach(struct rpc_request *req, void *userdata, json_t **ret_result,
@@ -91,12 +138,16 @@ static int group_attach(struct rpc_request *req, void *userdata, json_t **ret_re
 	struct pw_group *group;
 	int r;
 
+	struct netd *netd = userdata;
+	uint64_t start = now_us();
+
 	r = group_request_parse(req->params, &greq, err);
 	if (r < 0)
 		return r;
-	r = netd_group_attach(userdata, &greq, &group, err);
+	r = netd_group_attach(netd, &greq, &group, err);
 	if (r < 0)
 		return r;
+	latency_record(netd->attach_latency, now_us() - start);
 	*ret_result = events_group_json(group);
 	return 0;
 }
@@ -104,6 +155,8 @@ static int group_attach(struct rpc_request *req, void *userdata, json_t **ret_re
 static int group_detach(struct rpc_request *req, void *userdata, json_t **ret_result,
 			struct pw_error *err)
 {
+	struct netd *netd = userdata;
+	uint64_t start;
 	const char *id;
 	int r;
 
@@ -113,7 +166,12 @@ static int group_detach(struct rpc_request *req, void *userdata, json_t **ret_re
 	r = name_validate_group(id, err);
 	if (r < 0)
 		return r;
-	return netd_group_detach(userdata, id, err);
+	start = now_us();
+	r = netd_group_detach(netd, id, err);
+	if (r < 0)
+		return r;
+	latency_record(netd->detach_latency, now_us() - start);
+	return 0;
 }
 
 static int group_list(struct rpc_request *req, void *userdata, json_t **ret_result,
@@ -184,6 +242,9 @@ const struct rpc_method netd_rpc_methods[] = {
     {"vnet.delete", vnet_delete, true},
     {"vnet.list", vnet_list, false},
     {"vnet.show", vnet_show, false},
+    {"vnet.peer", vnet_peer, true},
+    {"vnet.unpeer", vnet_unpeer, true},
+    {"stats", stats, false},
     {"group.attach", group_attach, true},
     {"group.detach", group_detach, true},
     {"group.list", group_list, false},

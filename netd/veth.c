@@ -1,13 +1,14 @@
 /* Veth pairs for attachments (see veth.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <linux/if_link.h>
-#include <linux/ip.h>
 #include <netlink/route/link.h>
-#include <netlink/route/link/inet.h>
+#include <netlink/route/link/inet6.h>
 #include <netlink/route/link/veth.h>
 
 #include "netlink.h"
+#include "netns.h"
 #include "veth.h"
 
 /* The loopback device is ifindex 1 in every netns (LOOPBACK_IFINDEX). */
@@ -47,31 +48,113 @@ out:
 	return r;
 }
 
-/* An address freed by one group and taken by the next comes with another
- * MAC when a MAC was given; neighbours would keep the old one for up to a
- * reachable time. arp_notify makes the kernel send a gratuitous ARP when
- * the interface comes up, which updates their caches at once. */
-static int set_arp_notify(struct nl_sock *sock, struct rtnl_link *link)
+static int sysctl_write(const char *family, const char *ifname, const char *key, const char *value)
 {
+	char path[128];
+	_cleanup_close_ int fd = -EBADF;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", family, ifname, key);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, strlen(value)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* IPv6 sysctls are absent on kernels without IPv6: nothing to quiet then. */
+static int sysctl_write_ipv6(const char *ifname, const char *key, const char *value)
+{
+	int r = sysctl_write("ipv6", ifname, key, value);
+
+	return r == -ENOENT ? 0 : r;
+}
+
+struct group_ns_setup {
+	const struct veth_config *config;
+	int sock_fd;
+	const char *step;
+};
+
+/* Runs with the thread inside the group's netns (net sysctls are those of
+ * the opener's netns): makes the netlink socket and sets the group end's
+ * sysctls, all in one visit. */
+static int setup_in_group_netns(void *userdata)
+{
+	struct group_ns_setup *s = userdata;
+	const char *ifname = s->config->ifname;
+	int r;
+
+	s->step = "netlink socket";
+	s->sock_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (s->sock_fd < 0)
+		return -errno;
+	/* An address freed by one group and taken by the next may come with
+	 * another MAC (a given one); a gratuitous ARP when the interface
+	 * comes up updates the neighbours' caches. */
+	if (s->config->announce) {
+		s->step = "arp_notify";
+		r = sysctl_write("ipv4", ifname, "arp_notify", "1");
+		if (r < 0)
+			return r;
+	}
+	s->step = "IPv6 settings";
+	if (s->config->address_count > 1) {
+		/* Addresses and routes are static: no router advertisement
+		 * (from a rogue group) may change them, and soliciting is
+		 * noise on the bridge. */
+		r = sysctl_write_ipv6(ifname, "accept_ra", "0");
+		if (r >= 0)
+			r = sysctl_write_ipv6(ifname, "router_solicitations", "0");
+		return r;
+	}
+	/* An IPv4-only VNet: no IPv6 on eth0 at all. Its link-local address,
+	 * DAD, MLD reports and router solicitations would be flooded to every
+	 * port of the bridge, a cost per attach that grows with the groups. */
+	return sysctl_write_ipv6(ifname, "disable_ipv6", "1");
+}
+
+/* A bridge port needs no IPv6 of its own: without a link-local address it
+ * sends no DAD, MLD or router solicitation, each of which the bridge
+ * would flood to every port. Its carrier is down until the group end is
+ * up, so no address has been made yet. Done with netlink rather than the
+ * disable_ipv6 sysctl, whose open costs time linear in the number of
+ * interfaces of the netns (measured: 0.7 ms with 600 groups). */
+static int quiet_host_end(struct nl_sock *host_sock, const char *host_ifname)
+{
+	_cleanup_link_ struct rtnl_link *orig = NULL;
 	_cleanup_link_ struct rtnl_link *change = rtnl_link_alloc();
 	int r;
 
 	if (!change)
 		return -ENOMEM;
-	r = netlink_errno(rtnl_link_inet_set_conf(change, IPV4_DEVCONF_ARP_NOTIFY, 1));
+	r = link_get(host_sock, host_ifname, &orig);
 	if (r < 0)
 		return r;
-	return netlink_errno(rtnl_link_change(sock, link, change, 0));
+	r = netlink_errno(rtnl_link_inet6_set_addr_gen_mode(change, IN6_ADDR_GEN_MODE_NONE));
+	if (r < 0)
+		return r;
+	r = netlink_errno(rtnl_link_change(host_sock, orig, change, 0));
+	/* A kernel without IPv6 has nothing to quiet. */
+	return r == -EAFNOSUPPORT || r == -EOPNOTSUPP ? 0 : r;
 }
 
 static int configure_group_end(int netns_fd, const struct veth_config *config, struct pw_error *err)
 {
 	_cleanup_netlink_ struct nl_sock *sock = NULL;
 	_cleanup_link_ struct rtnl_link *link = NULL;
+	struct group_ns_setup setup = {.config = config, .sock_fd = -EBADF};
 	char buf[INET6_ADDRSTRLEN];
 	int ifindex, r;
 
-	r = netlink_open(netns_fd, &sock);
+	r = netns_run(netns_fd, setup_in_group_netns, &setup);
+	if (r < 0) {
+		if (setup.sock_fd >= 0)
+			close(setup.sock_fd);
+		return pw_error_set(err, r, "group's netns: %s of %s: %s", setup.step,
+				    config->ifname, strerror(-r));
+	}
+	r = netlink_adopt(setup.sock_fd, &sock);
 	if (r < 0)
 		return pw_error_set(err, r, "netlink socket in the group's netns: %s",
 				    strerror(-r));
@@ -80,9 +163,6 @@ static int configure_group_end(int netns_fd, const struct veth_config *config, s
 		return pw_error_set(err, r, "%s in the group's netns: %s", config->ifname,
 				    strerror(-r));
 	ifindex = rtnl_link_get_ifindex(link);
-	r = set_arp_notify(sock, link);
-	if (r < 0)
-		return pw_error_set(err, r, "%s: arp_notify: %s", config->ifname, strerror(-r));
 	/* Addresses before up, so the gratuitous ARP on up announces them. */
 	for (size_t i = 0; i < config->address_count; i++) {
 		r = addr_add(sock, ifindex, &config->addresses[i], config->prefixlens[i]);
@@ -122,6 +202,12 @@ int veth_create(struct nl_sock *host_sock, int netns_fd, const struct veth_confi
 	if (r < 0)
 		return pw_error_set(err, r, "create veth %s/%s: %s", config->host_ifname,
 				    config->ifname, strerror(-r));
+	r = quiet_host_end(host_sock, config->host_ifname);
+	if (r < 0) {
+		(void)link_delete(host_sock, config->host_ifname);
+		return pw_error_set(err, r, "%s: disable IPv6: %s", config->host_ifname,
+				    strerror(-r));
+	}
 	r = configure_group_end(netns_fd, config, err);
 	if (r < 0)
 		(void)link_delete(host_sock, config->host_ifname);
@@ -131,4 +217,33 @@ int veth_create(struct nl_sock *host_sock, int netns_fd, const struct veth_confi
 int veth_remove(struct nl_sock *host_sock, const char *host_ifname)
 {
 	return link_delete(host_sock, host_ifname);
+}
+
+int veth_set_hairpin(struct nl_sock *host_sock, const char *host_ifname)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_BRIDGE};
+	struct nl_msg *msg;
+	struct nlattr *protinfo;
+	int r;
+
+	ifi.ifi_index = (int)if_nametoindex(host_ifname);
+	if (ifi.ifi_index == 0)
+		return -errno;
+	msg = nlmsg_alloc_simple(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK);
+	if (!msg)
+		return -ENOMEM;
+	/* RTM_SETLINK of family AF_BRIDGE reaches the bridge port's settings
+	 * (IFLA_PROTINFO), as `bridge link set ... hairpin on` does. */
+	r = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
+	protinfo = r < 0 ? NULL : nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED);
+	if (!protinfo || nla_put_u8(msg, IFLA_BRPORT_MODE, 1) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	nla_nest_end(msg, protinfo);
+	r = nl_send_auto_complete(host_sock, msg);
+	nlmsg_free(msg);
+	if (r < 0)
+		return netlink_errno(r);
+	return netlink_errno(nl_wait_for_ack(host_sock));
 }

@@ -4,7 +4,9 @@
  * under its final name (eth0, eth1, ...), so there is no rename step and
  * no moment where it sits in the host netns. Addresses, the default route
  * and lo go through a netlink socket opened inside the group's netns;
- * netd's thread enters the netns only to create that socket. */
+ * netd's thread enters the netns once per attachment, to create that
+ * socket and write the group end's sysctls (per-netns files), and leaves
+ * at once. */
 #pragma once
 
 #include <netlink/socket.h>
@@ -26,6 +28,11 @@ struct veth_config {
 	const struct ip_addr *gateways; /* per address family, for the default route */
 	size_t gateway_count;
 	bool default_route;
+	/* Send a gratuitous ARP when the group end comes up (arp_notify). A
+	 * broadcast reaches every port of the bridge, so this is only for
+	 * MACs given by the caller: a default MAC is derived from the address
+	 * and no neighbour can hold a different one for it. */
+	bool announce;
 };
 
 /* Creates the pair and configures the group end. On failure nothing of it
@@ -35,3 +42,7 @@ int veth_create(struct nl_sock *host_sock, int netns_fd, const struct veth_confi
 /* Deletes the pair through its host end (the kernel removes both ends);
  * a missing link is success. */
 int veth_remove(struct nl_sock *host_sock, const char *host_ifname);
+/* Turns on hairpin mode on a bridge port (the host end): the bridge may
+ * send a frame back out of the port it came in by, which a group needs to
+ * reach its own published port (the DNAT'd frame returns to it). */
+int veth_set_hairpin(struct nl_sock *host_sock, const char *host_ifname);

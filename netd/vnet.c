@@ -168,21 +168,104 @@ static int parse_dns_servers(struct vnet *vnet, json_t *servers, struct pw_error
 	return 0;
 }
 
+static void peers_refresh(struct vnet *vnet)
+{
+	for (size_t i = 0; i < vnet->peer_count; i++) {
+		snprintf(vnet->peer_bridges[i], IFNAMSIZ, VNET_BRIDGE_PREFIX "%s", vnet->peers[i]);
+		vnet->peer_bridge_ptrs[i] = vnet->peer_bridges[i];
+	}
+}
+
+bool vnet_has_peer(const struct vnet *vnet, const char *name)
+{
+	for (size_t i = 0; i < vnet->peer_count; i++)
+		if (streq(vnet->peers[i], name))
+			return true;
+	return false;
+}
+
+int vnet_peer_add(struct vnet *vnet, const char *name)
+{
+	size_t at = 0;
+
+	if (vnet_has_peer(vnet, name))
+		return 0;
+	if (vnet->peer_count >= VNET_PEERS_MAX)
+		return -ENOSPC;
+	while (at < vnet->peer_count && strcmp(vnet->peers[at], name) < 0)
+		at++;
+	memmove(vnet->peers[at + 1], vnet->peers[at],
+		(vnet->peer_count - at) * sizeof(vnet->peers[0]));
+	snprintf(vnet->peers[at], sizeof(vnet->peers[at]), "%s", name);
+	vnet->peer_count++;
+	peers_refresh(vnet);
+	return 0;
+}
+
+void vnet_peer_remove(struct vnet *vnet, const char *name)
+{
+	for (size_t i = 0; i < vnet->peer_count; i++)
+		if (streq(vnet->peers[i], name)) {
+			memmove(vnet->peers[i], vnet->peers[i + 1],
+				(vnet->peer_count - i - 1) * sizeof(vnet->peers[0]));
+			vnet->peer_count--;
+			peers_refresh(vnet);
+			return;
+		}
+}
+
+json_t *vnet_peers_json(const struct vnet *vnet)
+{
+	json_t *peers = json_array();
+
+	for (size_t i = 0; i < vnet->peer_count; i++)
+		json_array_append_new(peers, json_string(vnet->peers[i]));
+	return peers;
+}
+
+static int parse_peers(struct vnet *vnet, json_t *peers, struct pw_error *err)
+{
+	size_t i;
+	json_t *item;
+	int r;
+
+	if (!peers)
+		return 0;
+	if (!json_is_array(peers) || json_array_size(peers) > VNET_PEERS_MAX)
+		return pw_error_set(err, -EINVAL, "peers: expected an array of at most %d names",
+				    VNET_PEERS_MAX);
+	json_array_foreach(peers, i, item)
+	{
+		const char *name = json_string_value(item);
+
+		if (!name)
+			return pw_error_set(err, -EINVAL, "peers: expected strings");
+		r = name_validate_vnet(name, err);
+		if (r < 0)
+			return pw_error_wrap(err, r, "peers");
+		if (streq(name, vnet->name))
+			return pw_error_set(err, -EINVAL, "peers: a VNet cannot peer with itself");
+		(void)vnet_peer_add(vnet, name);
+	}
+	return 0;
+}
+
 int vnet_parse(json_t *params, struct vnet **ret_vnet, struct pw_error *err)
 {
 	_cleanup_vnet_ struct vnet *vnet = NULL;
 	const char *name = NULL, *gateway = NULL, *domain = NULL;
 	json_t *name_json = NULL, *subnets = NULL, *gateway_json = NULL, *domain_json = NULL,
-	       *mtu_json = NULL, *internal_json = NULL, *isolate_json = NULL, *dns_servers = NULL;
+	       *mtu_json = NULL, *internal_json = NULL, *isolate_json = NULL, *dns_servers = NULL,
+	       *peers = NULL;
 	long long mtu = 0;
 	bool internal = false, isolate = false;
 	int r;
 
 	r = json_unpack_err(params, err, "vnet", JSON_STRICT,
-			    "{s:o, s:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o}", "name", &name_json,
-			    "subnets", &subnets, "gateway", &gateway_json, "domain", &domain_json,
-			    "mtu", &mtu_json, "internal", &internal_json, "isolate", &isolate_json,
-			    "dns_servers", &dns_servers);
+			    "{s:o, s:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o}", "name",
+			    &name_json, "subnets", &subnets, "gateway", &gateway_json, "domain",
+			    &domain_json, "mtu", &mtu_json, "internal", &internal_json, "isolate",
+			    &isolate_json, "dns_servers", &dns_servers, "peers", &peers);
 	if (r < 0)
 		return r;
 	if ((r = param_string(name_json, "name", &name, err)) < 0 ||
@@ -229,6 +312,9 @@ int vnet_parse(json_t *params, struct vnet **ret_vnet, struct pw_error *err)
 	r = parse_dns_servers(vnet, dns_servers, err);
 	if (r < 0)
 		return r;
+	r = parse_peers(vnet, peers, err);
+	if (r < 0)
+		return r;
 
 	*ret_vnet = TAKE_PTR(vnet);
 	return 0;
@@ -244,10 +330,15 @@ json_t *vnet_spec_json(const struct vnet *vnet)
 				      json_string(ip_prefix_format(&vnet->subnets[i], buf)));
 	for (size_t i = 0; i < vnet->dns_server_count; i++)
 		json_array_append_new(dns, json_string(ip_addr_format(&vnet->dns_servers[i], buf)));
-	return json_pack("{s:s, s:o, s:s, s:s, s:I, s:b, s:b, s:o}", "name", vnet->name, "subnets",
+	json_t *spec;
+
+	spec = json_pack("{s:s, s:o, s:s, s:s, s:I, s:b, s:b, s:o}", "name", vnet->name, "subnets",
 			 subnets, "gateway", ip_addr_format(&vnet->gateways[0], buf), "domain",
 			 vnet->domain, "mtu", (json_int_t)vnet->mtu, "internal", vnet->internal,
 			 "isolate", vnet->isolate, "dns_servers", dns);
+	if (spec && vnet->peer_count > 0)
+		json_object_set_new(spec, "peers", vnet_peers_json(vnet));
+	return spec;
 }
 
 void vnet_nft_spec(const struct vnet *vnet, struct nft_vnet_spec *ret_spec)
@@ -258,6 +349,8 @@ void vnet_nft_spec(const struct vnet *vnet, struct nft_vnet_spec *ret_spec)
 	    .subnet_count = vnet->subnet_count,
 	    .internal = vnet->internal,
 	    .isolate = vnet->isolate,
+	    .peers = vnet->peer_bridge_ptrs,
+	    .peer_count = vnet->peer_count,
 	};
 }
 

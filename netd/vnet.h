@@ -35,6 +35,9 @@
 /* Bridges, nft elements and dnsd listeners grow with VNets; a host with
  * more than 256 private networks wants a different design. */
 #define VNETS_MAX 256
+/* Peerings per VNet: each is two elements of the `allowed` set; a VNet
+ * peered with more than 32 others is a flat network, better made one. */
+#define VNET_PEERS_MAX 32
 /* "pw-" + name: VNET_NAME_MAX leaves room in IFNAMSIZ. */
 #define VNET_BRIDGE_PREFIX "pw-"
 
@@ -52,6 +55,12 @@ struct vnet {
 	size_t dns_server_count;
 	unsigned group_count; /* groups attached to it */
 	struct ipam ipam;     /* of subnets[0] */
+	/* Peered VNets (names), sorted; peering is symmetric: each side lists
+	 * the other. peer_bridge_ptrs[i] points at peer_bridges[i]. */
+	char peers[VNET_PEERS_MAX][VNET_NAME_MAX + 1];
+	char peer_bridges[VNET_PEERS_MAX][IFNAMSIZ];
+	const char *peer_bridge_ptrs[VNET_PEERS_MAX];
+	size_t peer_count;
 };
 
 /* Parses a vnet.create params object (also the state file, which has the
@@ -66,9 +75,18 @@ static inline void vnet_freep(struct vnet **vnet)
 }
 #define _cleanup_vnet_ _cleanup_(vnet_freep)
 
+/* Peer list: add (-ENOSPC when full; present is success) / remove
+ * (absent is success) / lookup. */
+int vnet_peer_add(struct vnet *vnet, const char *name);
+void vnet_peer_remove(struct vnet *vnet, const char *name);
+bool vnet_has_peer(const struct vnet *vnet, const char *name);
+/* The peers as a JSON array of names. */
+json_t *vnet_peers_json(const struct vnet *vnet);
+
 /* Checks an MTU against the VNet's subnets (IPv6 needs 1280). */
 int vnet_set_mtu(struct vnet *vnet, unsigned mtu, struct pw_error *err);
-/* The create-params shape with every value explicit (the state file). */
+/* The create-params shape with every value explicit (the state file;
+ * "peers" only when there are some, which vnet.create does not take). */
 json_t *vnet_spec_json(const struct vnet *vnet);
 /* What nft.c needs; the spec points into vnet. */
 void vnet_nft_spec(const struct vnet *vnet, struct nft_vnet_spec *ret_spec);

@@ -248,6 +248,52 @@ static int copy_env(char *dst, size_t size, const char *value, const char *name,
 	return 0;
 }
 
+/* runtimeConfig.portMappings (the portMappings capability):
+ * [{"hostPort":8080,"containerPort":80,"protocol":"tcp","hostIP":""}]
+ * into netd's "ports"; netd checks the numbers and conflicts. */
+static int parse_port_mappings(struct cni_request *req, json_t *mappings, struct cni_error *ce)
+{
+	json_auto_t *ports = json_array();
+	json_t *m;
+	size_t i;
+
+	if (!mappings || json_array_size(mappings) == 0)
+		return 0;
+	if (!json_is_array(mappings))
+		return cni_error_set(ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
+				     "runtimeConfig.portMappings: expected an array");
+	json_array_foreach(mappings, i, m)
+	{
+		json_t *host_port = json_object_get(m, "hostPort");
+		json_t *port = json_object_get(m, "containerPort");
+		const char *proto = json_string_value(json_object_get(m, "protocol"));
+		const char *host_ip = json_string_value(json_object_get(m, "hostIP"));
+		char proto_lower[4] = "tcp";
+		json_t *p;
+
+		if (!json_is_integer(host_port) || !json_is_integer(port))
+			return cni_error_set(ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
+					     "runtimeConfig.portMappings[%zu]: hostPort and "
+					     "containerPort must be integers",
+					     i);
+		if (proto && (strcasecmp(proto, "tcp") == 0 || strcasecmp(proto, "udp") == 0))
+			snprintf(proto_lower, sizeof(proto_lower), "%s",
+				 strcasecmp(proto, "tcp") == 0 ? "tcp" : "udp");
+		else if (proto && proto[0])
+			return cni_error_set(ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
+					     "runtimeConfig.portMappings[%zu]: protocol '%.16s' is "
+					     "not tcp or udp",
+					     i, proto);
+		p = json_pack("{s:O, s:O, s:s}", "host_port", host_port, "port", port, "proto",
+			      proto_lower);
+		if (host_ip && host_ip[0])
+			json_object_set_new(p, "host_ip", json_string(host_ip));
+		json_array_append_new(ports, p);
+	}
+	req->ports = json_incref(ports);
+	return 0;
+}
+
 int cni_request_parse(const struct cni_env *env, const char *stdin_text, size_t len,
 		      struct cni_request *ret, struct cni_error *ce)
 {
@@ -348,14 +394,9 @@ int cni_request_parse(const struct cni_env *env, const char *stdin_text, size_t 
 		if (r < 0)
 			return r;
 		ports = json_object_get(runtime_config, "portMappings");
-		if (ports && json_array_size(ports) > 0) {
-			cni_error_set(ce, CNI_ERR_UNSUPPORTED_FIELD, -EOPNOTSUPP,
-				      "runtimeConfig.portMappings: published ports are not "
-				      "supported by this podwire-netd yet");
-			snprintf(ce->details, sizeof(ce->details), "portMappings=%.200s",
-				 "(non-empty)");
-			return -EOPNOTSUPP;
-		}
+		r = parse_port_mappings(ret, ports, ce);
+		if (r < 0)
+			return r;
 	}
 	if (ret->command == CNI_CHECK)
 		return parse_prev_result(ret, prev, ce);
@@ -366,4 +407,6 @@ void cni_request_done(struct cni_request *req)
 {
 	free(req->valid);
 	req->valid = NULL;
+	json_decref(req->ports);
+	req->ports = NULL;
 }

@@ -76,6 +76,9 @@ struct cni_request {
 	struct ip_addr ip;
 	char mac[MAC_STRLEN];
 	char hostname[DNS_LABEL_MAX + 1];
+	/* runtimeConfig.portMappings as netd's group.attach "ports" (NULL:
+	 * none; owned). */
+	json_t *ports;
 	/* GC: attachments the runtime still knows (malloc'd). */
 	struct cni_attachment_ref *valid;
 	size_t valid_count;

@@ -220,6 +220,8 @@ static int cmd_add(struct ctx *c, json_t **ret_result, struct cni_error *ce)
 		json_object_set_new(params, "mac", json_string(req->mac));
 	if (req->hostname[0])
 		json_object_set_new(params, "hostname", json_string(req->hostname));
+	if (req->ports)
+		json_object_set(params, "ports", req->ports);
 
 	r = record_write(c, ce);
 	if (r < 0)

@@ -50,6 +50,20 @@ int netd_group_attach(struct rpc_client *netd, const struct hook_spec *spec, con
 			json_array_append_new(aliases, json_string(spec->aliases[i]));
 		json_object_set_new(params, "aliases", aliases);
 	}
+	if (spec->port_count > 0) {
+		json_t *ports = json_array();
+
+		/* netd publishes them on every host address (podwire.ports has
+		 * no host address) and refuses a host port held by another
+		 * group, naming it. */
+		for (size_t i = 0; i < spec->port_count; i++)
+			json_array_append_new(ports,
+					      json_pack("{s:i, s:i, s:s}", "host_port",
+							spec->ports[i].host_port, "port",
+							spec->ports[i].container_port, "proto",
+							spec->ports[i].protocol));
+		json_object_set_new(params, "ports", ports);
+	}
 	return rpc_client_call(netd, "group.attach", params, &result, err);
 }
 

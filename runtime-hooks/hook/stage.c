@@ -427,12 +427,6 @@ int hook_start(const char *run_dir, struct oci_container *c, struct pw_error *er
 	r = hook_spec_parse(c->annotations, c->id, spec, err);
 	if (r < 0)
 		goto out;
-	if (spec->port_count > 0) {
-		r = pw_error_set(err, -EOPNOTSUPP,
-				 "annotation podwire.ports: published ports are not supported by "
-				 "this podwire-netd yet");
-		goto out;
-	}
 	r = store_open(run_dir, &s, err);
 	if (r < 0)
 		goto out;

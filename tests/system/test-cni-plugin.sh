@@ -79,9 +79,21 @@ out=$(echo "{\"cniVersion\":\"1.1.0\",\"name\":\"pwnet\",\"type\":\"podwire\",\"
 must_fail_code 7 "$out" "unknown VNet"
 assert_contains "$out" "vnet 'nope'" "unknown VNet message"
 [ ! -e "$RUN_DIR/cni/pwnet/c3.json" ] || fail "a failed ADD left its record"
-out=$(conf 1.1.0 '"runtimeConfig":{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"}]}' | cni ADD c3 "$ns3") &&
-	fail "portMappings accepted"
-must_fail_code 2 "$out" "portMappings"
+log "portMappings: published by netd; a host port held by another container is refused"
+pm='"runtimeConfig":{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"},{"hostPort":5353,"containerPort":53,"protocol":"UDP","hostIP":""}]}'
+conf 1.1.0 "$pm" | cni ADD c3 "$ns3" >/dev/null || fail "ADD with portMappings failed"
+assert_eq "$(pw group show c3 --json | python3 -c 'import json,sys; print([(p["host_port"], p["port"], p["proto"]) for p in json.load(sys.stdin)["ports"]])')" \
+	"[(8080, 80, 'tcp'), (5353, 53, 'udp')]" "c3's published ports"
+in_ns h nft list map inet podwire ports4 | grep -q "tcp . 8080 : 10.88.1." || fail "8080 not in the DNAT map"
+ns4=$(make_group_ns c4)
+out=$(conf 1.1.0 '"runtimeConfig":{"portMappings":[{"hostPort":8080,"containerPort":81,"protocol":"tcp"}]}' | cni ADD c4 "$ns4") &&
+	fail "a port held by c3 accepted"
+assert_contains "$out" "group 'c3'" "conflict names the holder"
+out=$(conf 1.1.0 '"runtimeConfig":{"portMappings":[{"hostPort":"x","containerPort":81}]}' | cni ADD c4 "$ns4") &&
+	fail "a bad portMapping accepted"
+must_fail_code 7 "$out" "bad portMapping"
+conf | cni DEL c3 "$ns3" >/dev/null || fail "DEL c3 failed"
+[ -z "$(in_ns h nft list map inet podwire ports4 | grep 8080)" ] || fail "8080 left in the map after DEL"
 out=$(echo '{"cniVersion":' | cni ADD c3 "$ns3") && fail "bad JSON accepted"
 must_fail_code 6 "$out" "bad JSON"
 out=$(env -i CNI_COMMAND=ADD "$CNI" </dev/null 2>/dev/null) && fail "ADD without configuration accepted"

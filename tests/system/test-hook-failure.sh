@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # podwire-hook failures and annotations: an unknown VNet, an unknown share,
-# a typo'd annotation and published ports make the container fail to start
+# a typo'd annotation, malformed published ports and a host port another
+# group holds make the container fail to start
 # with our one-line error and leave no link, address, mount or reference
 # behind (a failed start undoes what it did: here the group was already
 # attached when the share turned out not to exist). podwire.dns.* produce
@@ -44,8 +45,19 @@ log "unknown VNet"
 fails_with bad-vnet '"podwire.vnet":"nope"' "attach group 'bad-vnet'"
 log "typo in an annotation"
 fails_with bad-key '"podwire.vnets":"front"' "unknown annotation podwire.vnets"
-log "published ports (not in netd yet)"
-fails_with bad-ports '"podwire.vnet":"front","podwire.ports":"8080:80/tcp"' "annotation podwire.ports: published ports are not supported"
+log "malformed published ports"
+fails_with bad-ports '"podwire.vnet":"front","podwire.ports":"8080"' "annotation podwire.ports"
+log "a published port another group holds: refused, naming it"
+pw group attach holder --netns "$(make_group_ns holder)" --vnet front --publish 8080:80 >/dev/null
+make_bundle "$T/taken-port" "$T/rootfs" '"podwire.vnet":"front","podwire.ports":"8080:80/tcp"'
+if start_container taken-port "$T/taken-port" 2>"$T/taken-port.err"; then
+	fail "taken-port: container started with a port held by another group"
+fi
+assert_contains "$(cat "$T/taken-port.err" "$T/taken-port/hook-stderr.log" 2>/dev/null)" \
+	"already published by group 'holder'" "taken-port's error"
+rt delete -f taken-port >/dev/null 2>&1 || true
+pw group detach holder
+nothing_left taken-port
 log "malformed volume"
 fails_with bad-vol '"podwire.vnet":"front","podwire.volumes":"data:relative"' "annotation podwire.volumes"
 if [ $have_volumed = 1 ]; then

@@ -40,9 +40,16 @@ assert_eq "$web_ip" 10.1.0.2 "lowest free address"
 assert_eq "$(pw group show db --json | jget 'd["attachments"][0]["addresses"]')" \
 	'["10.1.0.50", "fd00:1::32"]' "static address and its IPv6 mirror"
 assert_eq "$(in_ns db cat /sys/class/net/eth0/address)" 02:00:00:00:00:50 "MAC"
+assert_eq "$(in_ns web cat /sys/class/net/eth0/address)" 02:50:0a:01:00:02 "default MAC"
+# A given MAC is announced by a gratuitous ARP on up; a default one is not.
+assert_eq "$(in_ns db cat /proc/sys/net/ipv4/conf/eth0/arp_notify)" 1 "arp_notify, given MAC"
+assert_eq "$(in_ns web cat /proc/sys/net/ipv4/conf/eth0/arp_notify)" 0 "arp_notify, default MAC"
 assert_eq "$(pw group show db --json | jget 'd["hostname"]')" database "hostname"
 assert_eq "$(pw group show web --json | jget 'd["aliases"]')" '["www"]' "aliases"
 assert_eq "$(in_ns other cat /sys/class/net/eth0/mtu)" 1400 "VNet MTU inside the group"
+# No IPv6 chatter on an IPv4-only VNet, nor on any bridge port.
+assert_eq "$(in_ns other ip -6 -o addr show dev eth0)" "" "no IPv6 on eth0 of an IPv4 VNet"
+assert_eq "$(in_ns h ip -6 -o addr show | grep pwv || true)" "" "no IPv6 on host veths"
 
 # Within a VNet: both families.
 ping_ok web 10.1.0.50
