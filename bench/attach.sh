@@ -2,9 +2,14 @@
 # bench/attach.sh N — attach then detach N groups and compare, in one run:
 #   podwire (daemon)  netd timed from an in-process client on its socket
 #   podwire (CLI)     `podwire group attach|detach`, exec included
+#   podwire + port    the daemon again, each group publishing a host port
 #   CNI               Debian's containernetworking-plugins bridge (host-local
 #                     IPAM, ipMasq) + firewall, exec'd one by one as a CNI
 #                     runtime does (ADD: bridge then firewall; DEL reversed)
+#   netavark          podman's network backend (Debian's netavark, iptables
+#                     driver), `netavark setup|teardown` per container with
+#                     its JSON (static address, a published port), as podman
+#                     runs it
 #   floor             ip -batch: one batch making every group's veth pair in
 #                     the host netns, plus one batch per group netns for its
 #                     address, lo and default route
@@ -25,6 +30,7 @@ BUILD=${BUILD:-build}
 
 need=()
 [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
+[ -x /usr/lib/podman/netavark ] || need+=(netavark)
 command -v iptables >/dev/null || need+=(iptables)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "installing ${need[*]}" >&2
@@ -106,6 +112,12 @@ ping_gateway(1, "10.77.0.1"); ping_gateway(N, "10.77.0.1")
 t_detach = [timed(lambda: rpc("group.detach", {"id": "g%d" % i})) for i in ids]
 d_attach = record("podwire attach (daemon)", t_attach)
 d_detach = record("podwire detach (daemon)", t_detach)
+t_attach = [timed(lambda: rpc("group.attach", {"id": "g%d" % i, "netns": ns(i), "vnets": ["bench"],
+                                               "ports": ["%d:80" % (20000 + i)]})) for i in ids]
+ping_gateway(N, "10.77.0.1")
+t_detach = [timed(lambda: rpc("group.detach", {"id": "g%d" % i})) for i in ids]
+record("podwire attach +port (daemon)", t_attach)
+record("podwire detach +port (daemon)", t_detach)
 
 # podwire through the CLI.
 def cli(*args):
@@ -147,6 +159,34 @@ t_detach = [timed(lambda: cni_del(i)) for i in ids]
 cni_attach = record("CNI bridge+firewall ADD", t_attach)
 record("CNI bridge+firewall DEL", t_detach)
 
+# netavark (podman's backend) with a published port per container.
+NETAVARK = "/usr/lib/podman/netavark"
+def nv_conf(i):
+    return json.dumps({
+        "container_id": "%064x" % i, "container_name": "c%d" % i,
+        "networks": {"bench": {"interface_name": "eth0",
+                               "static_ips": ["10.80.%d.%d" % ((i + 1) // 256, (i + 1) % 256)]}},
+        "network_info": {"bench": {"name": "bench", "id": "b" * 64, "driver": "bridge",
+                                   "network_interface": "nvbench0",
+                                   "subnets": [{"subnet": "10.80.0.0/16", "gateway": "10.80.0.1"}],
+                                   "ipv6_enabled": False, "internal": False, "dns_enabled": False,
+                                   "ipam_options": {"driver": "host-local"}}},
+        "port_mappings": [{"host_ip": "", "container_port": 80, "host_port": 30000 + i,
+                           "range": 1, "protocol": "tcp"}]}).encode()
+def netavark(command, i):
+    out = subprocess.run([NETAVARK, "--config", TMP + "/netavark", command, ns(i)],
+                         input=nv_conf(i), capture_output=True)
+    if out.returncode != 0:
+        sys.exit("netavark %s: %s" % (command, out.stdout.decode() + out.stderr.decode()))
+nv_attach = None
+if os.path.exists(NETAVARK):
+    os.makedirs(TMP + "/netavark", exist_ok=True)
+    t_attach = [timed(lambda: netavark("setup", i)) for i in ids]
+    ping_gateway(N, "10.80.0.1")
+    t_detach = [timed(lambda: netavark("teardown", i)) for i in ids]
+    nv_attach = record("netavark setup (+port)", t_attach)
+    record("netavark teardown (+port)", t_detach)
+
 # Floor: ip -batch.
 def ip_batch(text, netns=None):
     cmd = ["ip"] + (["-n", netns] if netns else []) + ["-batch", "-"]
@@ -174,6 +214,10 @@ for name, n, p50, p99, ratio in rows:
     print("%-30s %6d %9.2f %9.2f %14s" % (name, n, p50, p99, "-" if ratio != ratio else "%.2f" % ratio))
 print()
 print("CLI attach p50 / CNI ADD p50:            %.3f  (target <= 0.1)" % (c_attach / cni_attach))
+if nv_attach:
+    print("CLI attach p50 / netavark setup p50:     %.3f  (target <= 0.1)" % (c_attach / nv_attach))
+    print("CLI attach p50 / better peer p50:        %.3f  (target <= 0.1)"
+          % (c_attach / min(cni_attach, nv_attach)))
 print("daemon attach p50 / floor attach p50:    %.2f  (target <= 3)" % (d_attach / f_attach))
 print("daemon attach p50 / floor minus ip exec: %.2f" % (d_attach / max(1e-9, f_attach - noop)))
 PY

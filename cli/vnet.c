@@ -420,8 +420,8 @@ int cli_vnet_main(struct cli_ctx *ctx, int argc, char **argv)
 		const char *verb;
 		int (*fn)(struct cli_ctx *ctx, int argc, char **argv);
 	} verbs[] = {
-	    {"create", vnet_create}, {"ls", vnet_ls}, {"list", vnet_ls},
-	    {"show", vnet_show},     {"rm", vnet_rm}, {"delete", vnet_rm},
+	    {"create", vnet_create}, {"ls", vnet_ls},	      {"list", vnet_ls},
+	    {"show", vnet_show},     {"rm", vnet_rm},	      {"delete", vnet_rm},
 	    {"peer", vnet_peer},     {"unpeer", vnet_unpeer},
 	};
 

@@ -47,6 +47,23 @@ json_t *latency_json(const struct latency_ring *ring)
 			 (json_int_t)p50, "p99_us", (json_int_t)p99);
 }
 
+bool ports_same(const struct nft_port_spec *a, size_t a_count, const struct nft_port_spec *b,
+		size_t b_count)
+{
+	if (a_count != b_count)
+		return false;
+	for (size_t i = 0; i < a_count; i++) {
+		const struct nft_port_spec *x = &a[i], *y = &b[i];
+
+		if (x->host_addr.family != y->host_addr.family ||
+		    (x->host_addr.family && !ip_addr_equal(&x->host_addr, &y->host_addr)) ||
+		    x->proto != y->proto || x->host_port != y->host_port ||
+		    x->host_port_last != y->host_port_last || x->port != y->port)
+			return false;
+	}
+	return true;
+}
+
 int netd_ports_check(const struct netd *netd, const char *id, const struct nft_port_spec *ports,
 		     size_t port_count, struct pw_error *err)
 {

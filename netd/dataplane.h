@@ -32,6 +32,11 @@ void latency_record(struct latency_ring *ring, uint64_t us);
 /* {"count":N,"p50_us":N,"p99_us":N} */
 json_t *latency_json(const struct latency_ring *ring);
 
+/* Whether two port lists are the same mappings in the same order (field by
+ * field: the structs may differ in padding). */
+bool ports_same(const struct nft_port_spec *a, size_t a_count, const struct nft_port_spec *b,
+		size_t b_count);
+
 /* A host port of req already published by another group: -EEXIST naming
  * that group and the port. */
 int netd_ports_check(const struct netd *netd, const char *id, const struct nft_port_spec *ports,

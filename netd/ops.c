@@ -280,8 +280,7 @@ static bool group_matches(const struct pw_group *group, const struct group_reque
 	}
 	if (req->has_mac && memcmp(group->attachments[0].mac, req->mac, sizeof(req->mac)) != 0)
 		return false;
-	if (group->port_count != req->port_count ||
-	    memcmp(group->ports, req->ports, req->port_count * sizeof(req->ports[0])) != 0 ||
+	if (!ports_same(group->ports, group->port_count, req->ports, req->port_count) ||
 	    group->rate.ingress_bps != req->rate.ingress_bps ||
 	    group->rate.egress_bps != req->rate.egress_bps)
 		return false;

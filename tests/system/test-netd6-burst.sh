@@ -43,11 +43,10 @@ consistent() { # consistent WHAT: netd's groups and the kernel's objects match o
 	addrs=$(pw group ls --json | jget '"\n".join(a["addresses"][0] for g in d for a in g["attachments"])')
 	assert_eq "$(echo "$addrs" | sort | uniq -d)" "" "$1: no address handed out twice"
 	# Each group's netns has exactly its address.
-	for g in $(pw group ls --json | jget '" ".join(g["id"] for g in d)'); do
-		want=$(pw group show "$g" --json | jget 'd["attachments"][0]["addresses"][0]')
-		got=$(in_ns "$g" ip -o -4 addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)
+	while read -r g want; do
+		got=$(ip -n "${NS_PREFIX}$g" -o -4 addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)
 		assert_eq "$got" "$want" "$1: $g's address in its netns"
-	done
+	done < <(pw group ls --json | jget '"\n".join(g["id"] + " " + g["attachments"][0]["addresses"][0] for g in d)')
 }
 
 log "$N attaches at once, from $N clients"

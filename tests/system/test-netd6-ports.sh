@@ -47,6 +47,10 @@ err=$(must_fail pw group attach x1 --netns "/run/netns/${NS_PREFIX}x1" --vnet b 
 assert_contains "$err" "port" "bad port refused"
 err=$(must_fail pw group attach x1 --netns "/run/netns/${NS_PREFIX}x1" --vnet b --rate fast)
 assert_contains "$err" "rate" "bad rate refused"
+pw group attach a2 --netns "/run/netns/${NS_PREFIX}a2" --vnet a --publish 192.0.2.1:8081:80 >/dev/null ||
+	fail "a repeated attach with the same ports must succeed"
+err=$(must_fail pw group attach a2 --netns "/run/netns/${NS_PREFIX}a2" --vnet a --publish 8082:80)
+assert_contains "$err" "different" "a repeated attach with other ports"
 
 # A TCP/UDP echo of the client's address.
 cat >"$T/echo.py" <<'EOF'

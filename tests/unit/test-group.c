@@ -157,6 +157,63 @@ static struct pw_group *sample_group(const char *id)
 	return g;
 }
 
+/* Published ports and rate: parsed, kept in the state file, and old
+ * state files (without them) still load. */
+static void test_ports_and_rate(void **state)
+{
+	struct group_request req;
+	struct pw_error err = {0};
+	struct pw_group *g = sample_group("web"), *back = NULL;
+	json_auto_t *json = NULL, *again = NULL;
+	char buf[PORT_SPEC_STRLEN];
+
+	assert_int_equal(parse("{\"id\":\"web\",\"netns\":\"/run/netns/web\",\"vnets\":[\"a\"],"
+			       "\"ports\":[\"8080:80\",\"192.0.2.1:9000-9002:9000/udp\","
+			       "{\"host_port\":53,\"port\":53,\"proto\":\"udp\"}],"
+			       "\"rate\":\"100mbit\"}",
+			       &req, &err),
+			 0);
+	assert_int_equal(req.port_count, 3);
+	assert_int_equal(req.ports[1].host_port_last, 9002);
+	assert_int_equal(req.rate.ingress_bps, 100000000);
+	assert_int_equal(req.rate.egress_bps, 100000000);
+	assert_int_equal(parse("{\"id\":\"web\",\"netns\":\"/run/netns/web\",\"vnets\":[\"a\"],"
+			       "\"rate\":{\"egress\":\"10mbps\"}}",
+			       &req, &err),
+			 0);
+	assert_int_equal(req.rate.ingress_bps, 0);
+	assert_int_equal(req.rate.egress_bps, 80000000);
+	parse_fails("{\"id\":\"w\",\"netns\":\"/x\",\"vnets\":[\"a\"],\"rate\":\"fast\"}", "rate");
+	parse_fails("{\"id\":\"w\",\"netns\":\"/x\",\"vnets\":[\"a\"],\"rate\":\"1bit\"}", "rate");
+	parse_fails("{\"id\":\"w\",\"netns\":\"/x\",\"vnets\":[\"a\"],\"rate\":{\"up\":\"1mbit\"}}",
+		    "up");
+	parse_fails("{\"id\":\"w\",\"netns\":\"/x\",\"vnets\":[\"a\"],\"ports\":[\"99999:80\"]}",
+		    "port");
+
+	memcpy(g->ports, req.ports, sizeof(g->ports));
+	assert_int_equal(port_parse_string("[fd00::1]:8443:443/tcp", &g->ports[0], &err), 0);
+	assert_int_equal(port_parse_string("7000-7010:8000/udp", &g->ports[1], &err), 0);
+	g->port_count = 2;
+	g->rate.egress_bps = 80000000;
+	json = group_state_json(g);
+	assert_int_equal(group_state_parse(json, &back, &err), 0);
+	assert_int_equal(back->port_count, 2);
+	assert_string_equal(port_format(&back->ports[0], buf), port_format(&g->ports[0], buf));
+	assert_int_equal(back->ports[1].host_port_last, 7010);
+	assert_int_equal(back->rate.egress_bps, 80000000);
+	again = group_state_json(back);
+	assert_true(json_equal(json, again));
+	group_free(back);
+	back = NULL;
+	/* A file from before ports and rates. */
+	json_object_del(again, "ports");
+	json_object_del(again, "rate");
+	assert_int_equal(group_state_parse(again, &back, &err), 0);
+	assert_int_equal(back->port_count, 0);
+	group_free(back);
+	group_free(g);
+}
+
 static void test_state_round_trip(void **state)
 {
 	struct pw_group *g = sample_group("web"), *back = NULL;
@@ -218,7 +275,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_request),	  cmocka_unit_test(test_request_refused),
 	    cmocka_unit_test(test_derived_names), cmocka_unit_test(test_state_round_trip),
-	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_table),	  cmocka_unit_test(test_ports_and_rate),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 

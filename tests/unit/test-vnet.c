@@ -101,6 +101,48 @@ static void test_state_round_trip(void **state)
 	vnet_free(b);
 }
 
+/* Peers: kept sorted and unique, in the state form only when there are
+ * some, and handed to nft as bridge names. */
+static void test_peers(void **state)
+{
+	struct vnet *a = parse_ok("{\"name\":\"prod\",\"subnets\":[\"10.1.0.0/24\"]}");
+	struct nft_vnet_spec spec;
+	json_auto_t *json = NULL;
+	_cleanup_free_ char *text = NULL;
+	struct vnet *b;
+
+	json = vnet_spec_json(a);
+	assert_null(json_object_get(json, "peers"));
+	json_decref(json);
+	assert_int_equal(vnet_peer_add(a, "web"), 0);
+	assert_int_equal(vnet_peer_add(a, "db"), 0);
+	assert_int_equal(vnet_peer_add(a, "web"), 0);
+	assert_int_equal(a->peer_count, 2);
+	assert_string_equal(a->peers[0], "db");
+	assert_true(vnet_has_peer(a, "web"));
+	vnet_nft_spec(a, &spec);
+	assert_int_equal(spec.peer_count, 2);
+	assert_string_equal(spec.peers[0], "pw-db");
+	assert_string_equal(spec.peers[1], "pw-web");
+
+	assert_int_equal(vnet_set_mtu(a, 1500, NULL), 0);
+	json = vnet_spec_json(a);
+	text = json_dumps(json, JSON_COMPACT);
+	b = parse_ok(text);
+	assert_int_equal(b->peer_count, 2);
+	vnet_peer_remove(b, "db");
+	vnet_peer_remove(b, "nope");
+	assert_int_equal(b->peer_count, 1);
+	vnet_nft_spec(b, &spec);
+	assert_string_equal(spec.peers[0], "pw-web");
+	parse_fails("{\"name\":\"prod\",\"subnets\":[\"10.1.0.0/24\"],\"peers\":[\"prod\"]}",
+		    "itself");
+	parse_fails("{\"name\":\"prod\",\"subnets\":[\"10.1.0.0/24\"],\"peers\":[\"Bad!\"]}",
+		    "peers");
+	vnet_free(a);
+	vnet_free(b);
+}
+
 static void test_refused(void **state)
 {
 	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"extra\":1}", "extra");
@@ -168,7 +210,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults),	     cmocka_unit_test(test_everything),
 	    cmocka_unit_test(test_state_round_trip), cmocka_unit_test(test_refused),
-	    cmocka_unit_test(test_overlaps),
+	    cmocka_unit_test(test_overlaps),	     cmocka_unit_test(test_peers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
