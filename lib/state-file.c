@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dir.h"
 #include "macro.h"
 #include "state-file.h"
 
@@ -129,16 +130,11 @@ int state_foreach(int dir_fd, const char *suffix, int (*cb)(int dir_fd, const ch
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	size_t suffix_len = strlen(suffix);
-	int fd;
+	int r;
 
-	fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	r = dir_stream_at(dir_fd, ".", 0, &d);
+	if (r < 0)
+		return r;
 	for (struct dirent *de; (de = readdir(d));) {
 		size_t len = strlen(de->d_name);
 
@@ -151,7 +147,7 @@ int state_foreach(int dir_fd, const char *suffix, int (*cb)(int dir_fd, const ch
 		}
 		if (len <= suffix_len || strcmp(de->d_name + len - suffix_len, suffix) != 0)
 			continue;
-		int r = cb(dir_fd, de->d_name, userdata);
+		r = cb(dir_fd, de->d_name, userdata);
 		if (r < 0)
 			return r;
 	}

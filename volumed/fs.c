@@ -21,6 +21,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "dir.h"
 #include "fs-internal.h"
 #include "log.h"
 #include "macro.h"
@@ -133,19 +134,13 @@ static bool seen_add(struct seen_set *s, dev_t dev, ino_t ino)
 static int scan_dir(int dir_fd, bool is_root, struct seen_set *seen, uint64_t *bytes,
 		    uint64_t *files)
 {
-	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
 	DIR *d;
-	int r = 0;
+	int r;
 
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		close(fd);
+	r = dir_stream_at(dir_fd, ".", 0, &d);
+	if (r < 0)
 		return r;
-	}
 	while ((de = readdir(d))) {
 		struct stat st;
 

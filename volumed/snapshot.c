@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dir.h"
 #include "fs.h"
 #include "log.h"
 #include "snapshot.h"
@@ -218,19 +219,13 @@ static int restore_entry(struct restore *rs, int src_dir, int dst_dir, const cha
 
 static int restore_dir(struct restore *rs, int src_fd, int dst_fd, bool is_root)
 {
-	int fd = openat(dst_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
 	DIR *d;
-	int r = 0;
+	int r;
 
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		close(fd);
+	r = dir_stream_at(dst_fd, ".", 0, &d);
+	if (r < 0)
 		return r;
-	}
 	/* What the snapshot does not have goes. */
 	while ((de = readdir(d))) {
 		struct stat st;
@@ -255,15 +250,9 @@ static int restore_dir(struct restore *rs, int src_fd, int dst_fd, bool is_root)
 	if (r < 0)
 		return r;
 
-	fd = openat(src_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		close(fd);
+	r = dir_stream_at(src_fd, ".", 0, &d);
+	if (r < 0)
 		return r;
-	}
 	while ((de = readdir(d))) {
 		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
 			continue;

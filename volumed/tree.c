@@ -12,6 +12,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "dir.h"
 #include "macro.h"
 #include "tree.h"
 
@@ -125,19 +126,13 @@ int tree_copy_file_data(int src_fd, int dst_fd, struct tree_copy_stats *stats)
 static int copy_dir_entries(int src_fd, int dst_fd, const char *skip_name,
 			    struct tree_copy_stats *stats)
 {
-	int fd = openat(src_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
 	DIR *d;
-	int r = 0;
+	int r;
 
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		close(fd);
+	r = dir_stream_at(src_fd, ".", 0, &d);
+	if (r < 0)
 		return r;
-	}
 	while ((de = readdir(d))) {
 		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
 			continue;
@@ -221,18 +216,12 @@ int tree_remove(int dir, const char *name)
 	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (S_ISDIR(st.st_mode)) {
-		int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		struct dirent *de;
 		DIR *d;
 
-		if (fd < 0)
-			return -errno;
-		d = fdopendir(fd);
-		if (!d) {
-			r = -errno;
-			close(fd);
+		r = dir_stream_at(dir, name, O_NOFOLLOW, &d);
+		if (r < 0)
 			return r;
-		}
 		while ((de = readdir(d))) {
 			if (streq(de->d_name, ".") || streq(de->d_name, ".."))
 				continue;
