@@ -1,20 +1,33 @@
 /* File data operations of a share's file system: open/create, read and
  * write (spliced between /dev/fuse and the backing file where the kernel
  * allows it), fsync, fallocate, copy_file_range and lseek. File handles
- * are real fds of the backing file (fi->fh).
+ * are real fds of the backing file (fi->fh, with the I/O mode above the fd).
  *
- * Quota: a write, truncate, fallocate or copy that would make a file
- * larger charges the growth before touching the file, under inode->lock,
- * and is refused whole with EDQUOT if the quota has no room: the file is
- * left exactly as it was. */
+ * I/O modes: a regular file is opened in kernel passthrough mode (the
+ * kernel reads, writes and maps the backing file itself; volumed sees
+ * no READ or WRITE) unless the open writes on a share with a byte quota,
+ * which must see every write whole to refuse it with EDQUOT: those opens
+ * use direct I/O (no page cache). Without passthrough (an older kernel,
+ * a backing file that cannot be registered) opens are cached (kernel page
+ * cache), or direct while the file has passthrough opens: the kernel does
+ * not let cached and passthrough opens of one file coexist. Growth by
+ * passthrough writes is counted against the quota at fsync and at
+ * release, from the backing file's size.
+ *
+ * Quota: a write, truncate, fallocate or copy that volumed serves and that
+ * would make a file larger charges the growth before touching the file,
+ * under inode->lock, and is refused whole with EDQUOT if the quota has no
+ * room: the file is left exactly as it was. */
 #define _FILE_OFFSET_BITS 64
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fs-internal.h"
+#include "fs-passthrough.h"
 #include "macro.h"
 
 /* The flags volumed opens a backing file with for a client's flags. */
@@ -31,16 +44,158 @@ static int backing_flags(struct share_fs *fs, int flags)
 	return flags | O_NOFOLLOW | O_CLOEXEC;
 }
 
-static void set_handle(struct fuse_file_info *fi, int fd)
+static bool open_writes(const struct fuse_file_info *fi)
+{
+	return (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
+}
+
+/* Registers the inode's backing file for passthrough if it has none yet.
+ * inode->lock held. */
+static int backing_get(struct share_fs *fs, struct fs_inode *inode)
+{
+	int fd, id;
+
+	if (inode->backing_id > 0)
+		return 0;
+	/* One backing file serves every passthrough open of the inode, the
+	 * writing ones too: read-write unless that is impossible (a
+	 * snapshot, a read-only backing file system). */
+	fd = inode->read_only ? -EROFS : fs_inode_reopen(fs, inode, O_RDWR | O_NOFOLLOW);
+	inode->backing_read_only = fd < 0;
+	if (fd < 0)
+		fd = fs_inode_reopen(fs, inode, O_RDONLY | O_NOFOLLOW);
+	if (fd < 0)
+		return fd;
+	id = fs_backing_open(fs, fd);
+	if (id < 0) {
+		close(fd);
+		return id;
+	}
+	inode->backing_id = id;
+	inode->backing_fd = fd;
+	return 0;
+}
+
+/* The last passthrough open is gone. inode->lock held. */
+static void backing_put(struct share_fs *fs, struct fs_inode *inode)
+{
+	fs_backing_close(fs, inode->backing_id);
+	close(inode->backing_fd);
+	inode->backing_id = 0;
+	inode->backing_fd = -EBADF;
+}
+
+/* Picks the I/O mode of a new open of inode and counts it; returns the
+ * backing id for a passthrough open, else 0. */
+static int io_mode_begin(struct share_fs *fs, struct fs_inode *inode, struct fuse_file_info *fi,
+			 enum fs_io_mode *ret_mode)
+{
+	bool writing = open_writes(fi);
+	bool passthrough =
+	    S_ISREG(inode->type) && __atomic_load_n(&fs->passthrough, __ATOMIC_ACQUIRE);
+	bool quota_writer = false;
+	int backing_id = 0;
+
+	if (writing && S_ISREG(inode->type)) {
+		struct quota_usage usage;
+
+		quota_get(&fs->quota, &usage);
+		quota_writer = usage.limit_bytes != 0;
+	}
+	pthread_mutex_lock(&inode->lock);
+	if (quota_writer) {
+		/* The whole write(2) reaches volumed in one request (up to
+		 * max_write), so EDQUOT refuses all of it: through the page
+		 * cache, a write starting inside a page not cached is split
+		 * at that page's end and could half succeed. */
+		*ret_mode = FS_IO_DIRECT;
+		fi->direct_io = 1;
+		fi->keep_cache = 0;
+	} else if (passthrough && inode->cached_opens == 0 && backing_get(fs, inode) == 0 &&
+		   !(writing && inode->backing_read_only)) {
+		inode->passthrough_opens++;
+		backing_id = inode->backing_id;
+		*ret_mode = FS_IO_PASSTHROUGH;
+	} else if (inode->passthrough_opens == 0) {
+		inode->cached_opens++;
+		*ret_mode = FS_IO_CACHED;
+		/* Written around the page cache since it was last used: drop it. */
+		fi->keep_cache = fi->keep_cache && !inode->cache_stale;
+		inode->cache_stale = false;
+	} else {
+		*ret_mode = FS_IO_DIRECT;
+		fi->direct_io = 1;
+		fi->keep_cache = 0;
+	}
+	if (writing && *ret_mode != FS_IO_CACHED)
+		inode->cache_stale = true;
+	pthread_mutex_unlock(&inode->lock);
+	if (*ret_mode == FS_IO_PASSTHROUGH)
+		__atomic_add_fetch(&fs->stats.passthrough_opens, 1, __ATOMIC_RELAXED);
+	return backing_id;
+}
+
+static enum fs_io_mode handle_mode(const struct fuse_file_info *fi)
+{
+	return (enum fs_io_mode)((fi->fh >> FS_FH_MODE_SHIFT) & 0xff);
+}
+
+/* Counts what passthrough writes through the handle added to the file's
+ * size against the quota. */
+static void settle_passthrough_growth(struct share_fs *fs, struct fs_inode *inode,
+				      const struct fuse_file_info *fi)
+{
+	struct stat st;
+
+	if (!(fi->fh & FS_FH_WRITABLE) || handle_mode(fi) != FS_IO_PASSTHROUGH)
+		return;
+	if (fstat(fs_fh_fd(fi), &st) < 0)
+		return;
+	pthread_mutex_lock(&inode->lock);
+	if ((uint64_t)st.st_size > inode->size) {
+		if (!inode->orphan)
+			quota_account(&fs->quota,
+				      quota_size_delta(inode->size, (uint64_t)st.st_size));
+		inode->size = (uint64_t)st.st_size;
+	}
+	pthread_mutex_unlock(&inode->lock);
+}
+
+/* Undoes io_mode_begin and closes the handle: at RELEASE, or when the
+ * open reply did not reach the kernel. */
+static void handle_close(struct share_fs *fs, struct fs_inode *inode, struct fuse_file_info *fi)
+{
+	enum fs_io_mode mode = handle_mode(fi);
+
+	settle_passthrough_growth(fs, inode, fi);
+	pthread_mutex_lock(&inode->lock);
+	if (mode == FS_IO_PASSTHROUGH && inode->passthrough_opens > 0 &&
+	    --inode->passthrough_opens == 0)
+		backing_put(fs, inode);
+	else if (mode == FS_IO_CACHED && inode->cached_opens > 0)
+		inode->cached_opens--;
+	pthread_mutex_unlock(&inode->lock);
+	close(fs_fh_fd(fi));
+}
+
+/* Fills fi for fd (consumed) and counts the open; returns the backing id
+ * for the reply (0: not passthrough). */
+static int set_handle(struct share_fs *fs, struct fs_inode *inode, struct fuse_file_info *fi,
+		      int fd)
 {
 	bool direct = fi->flags & O_DIRECT;
+	enum fs_io_mode mode;
+	int backing_id;
 
-	fi->fh = (uint64_t)fd;
 	fi->direct_io = direct;
 	/* The page cache stays valid across opens: nothing but this mount
 	 * changes the file (restore invalidates explicitly). */
 	fi->keep_cache = !direct;
 	fi->noflush = 1;
+	backing_id = io_mode_begin(fs, inode, fi, &mode);
+	fi->fh = (uint64_t)(uint32_t)fd | (uint64_t)mode << FS_FH_MODE_SHIFT |
+		 (open_writes(fi) ? FS_FH_WRITABLE : 0);
+	return backing_id;
 }
 
 /* ftruncate to 0 with the quota credited; for O_TRUNC. */
@@ -64,9 +219,9 @@ static int truncate_zero(struct share_fs *fs, struct fs_inode *inode, int fd)
  * not taken twice: a waiting snapshot would deadlock a recursive read
  * lock on a writer-preferring rwlock). */
 static int open_inode(struct share_fs *fs, struct fs_inode *inode, struct fuse_file_info *fi,
-		      bool have_mutation)
+		      bool have_mutation, int *ret_backing_id)
 {
-	bool writing = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
+	bool writing = open_writes(fi);
 	_cleanup_close_ int fd = -EBADF;
 	int r;
 
@@ -87,21 +242,37 @@ static int open_inode(struct share_fs *fs, struct fs_inode *inode, struct fuse_f
 		if (r < 0)
 			return r;
 	}
-	set_handle(fi, TAKE_FD(fd));
+	*ret_backing_id = set_handle(fs, inode, fi, TAKE_FD(fd));
 	return 0;
+}
+
+/* Sends the open or create reply, in passthrough mode if backing_id > 0;
+ * undoes the open if the opener is gone (interrupted). */
+static void reply_open(fuse_req_t req, struct fs_inode *inode, struct fuse_file_info *fi,
+		       const struct fuse_entry_param *e, int backing_id)
+{
+	int r;
+
+	if (backing_id > 0)
+		fs_passthrough_arm(backing_id);
+	r = e ? fuse_reply_create(req, e, fi) : fuse_reply_open(req, fi);
+	fs_passthrough_disarm();
+	if (r == -ENOENT)
+		handle_close(fs_of(req), inode, fi);
 }
 
 void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct share_fs *fs = fs_of(req);
-	int r;
+	struct fs_inode *inode = fs_inode_of(fs, ino);
+	int backing_id = 0, r;
 
 	fs_count_op(fs);
-	r = open_inode(fs, fs_inode_of(fs, ino), fi, false);
+	r = open_inode(fs, inode, fi, false, &backing_id);
 	if (r < 0)
 		fuse_reply_err(req, -r);
-	else if (fuse_reply_open(req, fi) == -ENOENT)
-		close((int)fi->fh); /* the opener was interrupted */
+	else
+		reply_open(req, inode, fi, NULL, backing_id);
 }
 
 void fs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode,
@@ -111,7 +282,7 @@ void fs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_
 	struct fs_inode *parent = fs_inode_of(fs, parent_ino);
 	struct fuse_entry_param e;
 	_cleanup_close_ int fd = -EBADF;
-	int r;
+	int backing_id = 0, r;
 
 	fs_count_op(fs);
 	r = fs_name_check(name);
@@ -137,14 +308,13 @@ void fs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_
 		r = fs_lookup_entry(fs, parent, name, &e);
 		if (r < 0)
 			goto out;
-		r = open_inode(fs, fs_inode_of(fs, e.ino), fi, true);
+		r = open_inode(fs, fs_inode_of(fs, e.ino), fi, true, &backing_id);
 		if (r < 0) {
 			fs_inode_unref(fs, fs_inode_of(fs, e.ino), 1);
 			goto out;
 		}
 		fs_mutation_end(fs);
-		if (fuse_reply_create(req, &e, fi) == -ENOENT)
-			close((int)fi->fh);
+		reply_open(req, fs_inode_of(fs, e.ino), fi, &e, backing_id);
 		return;
 	}
 	r = fs_chown_to_caller(req, parent, fd);
@@ -152,10 +322,9 @@ void fs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_
 		r = fs_lookup_entry(fs, parent, name, &e);
 	if (r < 0)
 		goto out;
-	set_handle(fi, TAKE_FD(fd));
+	backing_id = set_handle(fs, fs_inode_of(fs, e.ino), fi, TAKE_FD(fd));
 	fs_mutation_end(fs);
-	if (fuse_reply_create(req, &e, fi) == -ENOENT)
-		close((int)fi->fh);
+	reply_open(req, fs_inode_of(fs, e.ino), fi, &e, backing_id);
 	return;
 out:
 	fs_mutation_end(fs);
@@ -176,7 +345,7 @@ void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct f
 		__atomic_add_fetch(&fs->stats.bytes_read, MIN((uint64_t)size, file_size - off),
 				   __ATOMIC_RELAXED);
 	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	buf.buf[0].fd = (int)fi->fh;
+	buf.buf[0].fd = fs_fh_fd(fi);
 	buf.buf[0].pos = off;
 	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
 }
@@ -231,7 +400,7 @@ void fs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf,
 		return;
 	}
 	out_buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	out_buf.buf[0].fd = (int)fi->fh;
+	out_buf.buf[0].fd = fs_fh_fd(fi);
 	out_buf.buf[0].pos = off;
 	res = fuse_buf_copy(&out_buf, in_buf, 0);
 	settle_growth(fs, inode, charged, res > 0 ? (uint64_t)off + (uint64_t)res : 0);
@@ -247,7 +416,9 @@ void fs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf,
 
 void fs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	close((int)fi->fh);
+	struct share_fs *fs = fs_of(req);
+
+	handle_close(fs, fs_inode_of(fs, ino), fi);
 	fuse_reply_err(req, 0);
 }
 
@@ -257,17 +428,20 @@ void fs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_
 	int r;
 
 	fs_count_op(fs);
-	if (fi)
-		r = datasync ? fdatasync((int)fi->fh) : fsync((int)fi->fh);
-	else {
+	if (fi) {
+		r = datasync ? fdatasync(fs_fh_fd(fi)) : fsync(fs_fh_fd(fi));
+		r = r < 0 ? -errno : 0;
+		settle_passthrough_growth(fs, fs_inode_of(fs, ino), fi);
+	} else {
 		_cleanup_close_ int fd = fs_inode_reopen(fs, fs_inode_of(fs, ino), O_RDONLY);
 		if (fd < 0) {
 			fuse_reply_err(req, -fd);
 			return;
 		}
 		r = datasync ? fdatasync(fd) : fsync(fd);
+		r = r < 0 ? -errno : 0;
 	}
-	fuse_reply_err(req, r < 0 ? errno : 0);
+	fuse_reply_err(req, -r);
 }
 
 void fs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
@@ -300,7 +474,7 @@ void fs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off
 		 * invisible to it, so a share with a byte quota does not
 		 * preallocate past the end. */
 		r = -EOPNOTSUPP;
-	if (r == 0 && fallocate((int)fi->fh, mode, offset, length) < 0)
+	if (r == 0 && fallocate(fs_fh_fd(fi), mode, offset, length) < 0)
 		r = -errno;
 	settle_growth(fs, inode, charged, r == 0 && !(mode & FALLOC_FL_KEEP_SIZE) ? end : 0);
 	pthread_mutex_unlock(&inode->lock);
@@ -335,7 +509,7 @@ void fs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 		fuse_reply_err(req, -r);
 		return;
 	}
-	res = len ? copy_file_range((int)fi_in->fh, &off_in, (int)fi_out->fh, &off_out, len,
+	res = len ? copy_file_range(fs_fh_fd(fi_in), &off_in, fs_fh_fd(fi_out), &off_out, len,
 				    (unsigned)flags)
 		  : 0;
 	r = res < 0 ? errno : 0;
@@ -356,7 +530,7 @@ void fs_op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, struct f
 	off_t res;
 
 	fs_count_op(fs_of(req));
-	res = lseek((int)fi->fh, off, whence);
+	res = lseek(fs_fh_fd(fi), off, whence);
 	if (res < 0)
 		fuse_reply_err(req, errno);
 	else

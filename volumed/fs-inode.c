@@ -136,6 +136,7 @@ void fs_table_add_root(struct share_fs *fs, int fd, const struct stat *st)
 	root->ino = st->st_ino;
 	root->type = S_IFDIR;
 	root->nlookup = 1;
+	root->backing_fd = -EBADF;
 	pthread_mutex_init(&root->lock, NULL);
 	root->hash_next = fs->buckets[b];
 	fs->buckets[b] = root;
@@ -165,6 +166,7 @@ static struct fs_inode *inode_get(struct share_fs *fs, int fd, const struct stat
 	inode->read_only = read_only;
 	inode->nlookup = 1;
 	inode->size = S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0;
+	inode->backing_fd = -EBADF;
 	pthread_mutex_init(&inode->lock, NULL);
 	fs->inode_count++;
 	grow_locked(fs);
@@ -193,6 +195,8 @@ void fs_inode_unref(struct share_fs *fs, struct fs_inode *inode, uint64_t count)
 	fs->inode_count--;
 	pthread_mutex_unlock(&fs->table_lock);
 	close(inode->fd);
+	if (inode->backing_fd >= 0) /* the kernel forgot it while open: not expected */
+		close(inode->backing_fd);
 	pthread_mutex_destroy(&inode->lock);
 	free(inode);
 }

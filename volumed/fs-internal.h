@@ -55,6 +55,21 @@ static inline void fs_count_op(struct share_fs *fs)
  * (then the kernel already gave it the directory's group). */
 int fs_chown_to_caller(fuse_req_t req, struct fs_inode *parent, int fd);
 
+/* File handles (fi->fh): the backing fd in the low 32 bits, and how the
+ * file was opened above them (fs-data.c). */
+enum fs_io_mode {
+	FS_IO_CACHED = 0,      /* through volumed, kernel page cache */
+	FS_IO_PASSTHROUGH = 1, /* the kernel uses the backing file itself */
+	FS_IO_DIRECT = 2,      /* through volumed, no page cache */
+};
+#define FS_FH_MODE_SHIFT 32
+#define FS_FH_WRITABLE	 (1ULL << 40)
+
+static inline int fs_fh_fd(const struct fuse_file_info *fi)
+{
+	return (int)(uint32_t)fi->fh;
+}
+
 /* Operations, by file. */
 void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
 void fs_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup);

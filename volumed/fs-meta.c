@@ -316,7 +316,7 @@ static int setattr_mode(struct share_fs *fs, struct fs_inode *inode, mode_t mode
 	    (!S_ISDIR(inode->type) && fs->override.file_mode >= 0))
 		return 0;
 	if (fi) {
-		if (fchmod((int)fi->fh, mode & 07777) < 0)
+		if (fchmod(fs_fh_fd(fi), mode & 07777) < 0)
 			return -errno;
 		return 0;
 	}
@@ -339,7 +339,7 @@ static int setattr_times(struct fs_inode *inode, struct stat *attr, int to_set,
 		tv[1].tv_nsec = UTIME_NOW;
 	else if (to_set & FUSE_SET_ATTR_MTIME)
 		tv[1] = attr->st_mtim;
-	if (fi ? futimens((int)fi->fh, tv) : utimensat(inode->fd, "", tv, AT_EMPTY_PATH))
+	if (fi ? futimens(fs_fh_fd(fi), tv) : utimensat(inode->fd, "", tv, AT_EMPTY_PATH))
 		return -errno;
 	return 0;
 }
@@ -382,7 +382,7 @@ void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
 				goto out;
 			}
 		}
-		r = truncate_inode(fs, inode, fi ? (int)fi->fh : fd, attr->st_size);
+		r = truncate_inode(fs, inode, fi ? fs_fh_fd(fi) : fd, attr->st_size);
 		if (r < 0)
 			goto out;
 	}

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -23,6 +24,7 @@
 
 #include "dir.h"
 #include "fs-internal.h"
+#include "fs-passthrough.h"
 #include "log.h"
 #include "macro.h"
 #include "share.h"
@@ -55,6 +57,12 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
 				FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_ASYNC_READ;
 
 	conn->want |= conn->capable & wanted;
+	/* The kernel serves files in passthrough mode only on a connection
+	 * without the writeback cache; passthrough is the faster of the two
+	 * (native reads and writes), so the writeback cache is only for
+	 * kernels without passthrough. */
+	if (fs->kernel_offers_passthrough)
+		fs->writeback_cache = false;
 	if (fs->writeback_cache && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
 	else
@@ -253,6 +261,8 @@ static void fs_free(struct share_fs *fs)
 		for (; i; i = next) {
 			next = i->hash_next;
 			close(i->fd);
+			if (i->backing_fd >= 0)
+				close(i->backing_fd);
 			pthread_mutex_destroy(&i->lock);
 			free(i);
 		}
@@ -286,6 +296,7 @@ int share_fs_start(const struct share_fs_params *p, struct share_fs **ret_fs)
 	fs->override = p->override;
 	fs->writeback_cache = p->quota_bytes == 0;
 	fs->mount_fd = -EBADF;
+	fs->dev_fd = -EBADF;
 	quota_init(&fs->quota, p->quota_bytes, p->quota_files);
 	pthread_rwlockattr_init(&rwattr);
 	/* A snapshot must not wait forever behind a stream of writers. */
@@ -336,18 +347,16 @@ int share_fs_start(const struct share_fs_params *p, struct share_fs **ret_fs)
 		log_error("share %s: creating the FUSE session failed", p->name);
 		goto fail;
 	}
-	if (fuse_session_mount(fs->session, p->mountpoint) != 0) {
-		r = -EIO;
-		log_error("share %s: mounting at %s failed", p->name, p->mountpoint);
+	r = fs_passthrough_mount(fs, p->mountpoint);
+	if (r < 0)
 		goto fail;
-	}
 	/* A handle on the mount itself: it reaches this connection even if
 	 * the mount point is covered or detached. */
 	fs->mount_fd = open(p->mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	r = pthread_create(&fs->thread, NULL, loop_thread, fs);
 	if (r != 0) {
 		r = -r;
-		fuse_session_unmount(fs->session);
+		umount2(p->mountpoint, MNT_DETACH);
 		goto fail;
 	}
 	fs->thread_started = true;
@@ -378,7 +387,11 @@ void share_fs_stop(struct share_fs *fs)
 			(void)fstatat(fs->mount_fd, name, &st, AT_SYMLINK_NOFOLLOW);
 		pthread_join(fs->thread, NULL);
 		fs->thread_started = false;
-		fuse_session_unmount(fs->session);
+		/* volumed mounted it itself (fs-passthrough.c): libfuse does
+		 * not know the mount point. */
+		if (umount2(fs->mountpoint, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL)
+			log_errno(LOG_LEVEL_WARN, -errno, "share %s: unmounting %s", fs->name,
+				  fs->mountpoint);
 	}
 	fs_free(fs);
 }

@@ -57,6 +57,7 @@ struct fs_stats {
 	uint64_t ops; /* requests served (atomic) */
 	uint64_t bytes_read;
 	uint64_t bytes_written;
+	uint64_t passthrough_opens; /* opens the kernel serves from the backing file */
 };
 
 /* What files show instead of their real owner and mode (-1 = real). */
@@ -76,6 +77,18 @@ struct share_fs {
 	int mount_fd;	  /* O_PATH of the mounted root, to reach our own mount */
 	struct fs_override override;
 	bool writeback_cache;
+
+	/* Kernel passthrough (fs-passthrough.c). dev_fd is the session's
+	 * /dev/fuse fd (owned by the session); init_unique and
+	 * kernel_offers_passthrough are set while INIT is read, before any
+	 * other request; passthrough (atomic) once our INIT reply asked for it,
+	 * cleared if the kernel refuses a backing file. */
+	int dev_fd;
+	int stack_depth;
+	uint64_t init_unique;
+	uint32_t kernel_flags2; /* the INIT request's flags2 */
+	bool kernel_offers_passthrough;
+	bool passthrough;
 
 	struct quota quota;
 	struct fs_stats stats;
@@ -145,4 +158,15 @@ struct fs_inode {
 	pthread_mutex_t lock;
 	uint64_t size; /* lock: the size quota has counted for this file */
 	bool orphan;   /* lock: last link gone, quota already credited */
+	/* lock: how the kernel does this file's I/O (fs-data.c). The kernel
+	 * refuses (EIO) a passthrough open while the file has cached opens
+	 * and the reverse, so volumed never hands out both at once; its
+	 * counts drop at RELEASE, after the kernel's own, so they never
+	 * undercount. All passthrough opens share one backing file. */
+	uint32_t passthrough_opens;
+	uint32_t cached_opens;
+	int backing_id;		/* > 0 while passthrough_opens > 0 */
+	int backing_fd;		/* the registered backing file */
+	bool backing_read_only; /* backing_fd could only be opened O_RDONLY */
+	bool cache_stale;	/* written around the kernel's page cache */
 };

@@ -77,6 +77,13 @@ int quota_charge(struct quota *q, int64_t bytes, int64_t files)
 	return r;
 }
 
+void quota_account(struct quota *q, int64_t bytes)
+{
+	pthread_mutex_lock(&q->lock);
+	q->used_bytes = apply(q->used_bytes, bytes);
+	pthread_mutex_unlock(&q->lock);
+}
+
 int64_t quota_size_delta(uint64_t old_size, uint64_t new_size)
 {
 	if (new_size <= old_size)

@@ -39,6 +39,10 @@ void quota_get(struct quota *q, struct quota_usage *ret);
  * limits first: if either would be passed, nothing is charged and -EDQUOT
  * returned. Negative deltas always succeed (usage does not go below 0). */
 int quota_charge(struct quota *q, int64_t bytes, int64_t files);
+/* Records a change of byte usage that already happened where volumed
+ * could not refuse it (writes the kernel passed through to the backing
+ * file): never refused, so usage may end up above the limit. */
+void quota_account(struct quota *q, int64_t bytes);
 /* Growth in bytes when a file of old_size becomes new_size (0 if not
  * larger): what a write at offset..offset+len or a truncate charges. */
 int64_t quota_size_delta(uint64_t old_size, uint64_t new_size);

@@ -185,9 +185,11 @@ static int share_mount(struct volumed *v, struct share *s, struct pw_error *err)
 	if (r < 0)
 		return pw_error_set(err, r, "mounting at %s failed: %s", s->mountpoint,
 				    strerror(-r));
-	log_info("share mounted share=%s backing=%s mountpoint=%s writeback_cache=%s",
-		 s->config.name, s->backing_path, s->mountpoint,
-		 s->fs->writeback_cache ? "yes" : "no");
+	log_info(
+	    "share mounted share=%s backing=%s mountpoint=%s passthrough=%s writeback_cache=%s",
+	    s->config.name, s->backing_path, s->mountpoint,
+	    __atomic_load_n(&s->fs->passthrough, __ATOMIC_RELAXED) ? "yes" : "no",
+	    s->fs->writeback_cache ? "yes" : "no");
 	return 0;
 }
 
@@ -481,14 +483,19 @@ json_t *volumed_share_json(struct volumed *v, struct share *s)
 	if (s->fs) {
 		json_object_set_new(obj, "writeback_cache", json_boolean(s->fs->writeback_cache));
 		json_object_set_new(
+		    obj, "passthrough",
+		    json_boolean(__atomic_load_n(&s->fs->passthrough, __ATOMIC_RELAXED)));
+		json_object_set_new(
 		    obj, "stats",
 		    json_pack(
-			"{s:I, s:I, s:I}", "ops",
+			"{s:I, s:I, s:I, s:I}", "ops",
 			(json_int_t)__atomic_load_n(&s->fs->stats.ops, __ATOMIC_RELAXED),
 			"bytes_read",
 			(json_int_t)__atomic_load_n(&s->fs->stats.bytes_read, __ATOMIC_RELAXED),
 			"bytes_written",
-			(json_int_t)__atomic_load_n(&s->fs->stats.bytes_written,
+			(json_int_t)__atomic_load_n(&s->fs->stats.bytes_written, __ATOMIC_RELAXED),
+			"passthrough_opens",
+			(json_int_t)__atomic_load_n(&s->fs->stats.passthrough_opens,
 						    __ATOMIC_RELAXED)));
 	}
 	json_object_set_new(obj, "snapshots", json_integer(snapshot_count(v, s)));
