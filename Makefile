@@ -67,6 +67,7 @@ ALL_LIBS := $(shell pkg-config --libs $(PKGS) cmocka 2>/dev/null)
 UNIT_PARTS_test-prefix :=
 UNIT_PARTS_test-name :=
 UNIT_PARTS_test-rpc :=
+UNIT_PARTS_test-metrics-listener := netd
 unit_archives = $(if $(filter undefined,$(origin UNIT_PARTS_$(1))),$(filter-out $(BUILD)/liblib.a,$(ARCHIVES)),$(foreach p,$(UNIT_PARTS_$(1)),$(BUILD)/lib$(p).a)) $(BUILD)/liblib.a
 
 -include $(wildcard */build.mk) $(wildcard runtime-hooks/*/build.mk)

@@ -1,13 +1,15 @@
 /* `podwire stats`: daemon statistics. `stats` (or `stats netd`) reads
  * podwire-netd's counters (its "stats" method: per-group traffic and spoof
  * drops, per-VNet totals and isolation drops, operation latencies), also as
- * Prometheus text; `stats dns` reads podwire-dnsd's counters (its
- * "stats.get" method on dnsd.sock). */
+ * Prometheus text (lib/prom-text.c, shared with netd's metrics listener);
+ * `stats dns` reads podwire-dnsd's counters (its "stats.get" method on
+ * dnsd.sock). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "prom-text.h"
 
 #define CMD "stats"
 
@@ -124,21 +126,20 @@ static int stats_dns(struct cli_ctx *ctx, int argc, char **argv)
 
 static void usage_netd(FILE *out)
 {
-	fprintf(out,
-		"Usage: podwire stats [netd] [--json|--prometheus]\n"
-		"\n"
-		"Shows podwire-netd's counters (nftables counters, from zero when a group is\n"
-		"attached or the tables are restored):\n"
-		"  groups       per group: RX (bytes/packets it was sent), TX (it sent), and\n"
-		"               frames dropped because their source MAC or address was not\n"
-		"               the group's (SPOOFED)\n"
-		"  vnets        per VNet: the sums over its groups, and packets dropped by\n"
-		"               isolation (to or from its bridge)\n"
-		"  operations   attach and detach: count, p50 and p99 latency (last 4096)\n"
-		"  nftables     how often netd restored its tables, and when it last did\n"
-		"\n"
-		"--json prints netd's stats object (docs/netd.md); --prometheus prints the\n"
-		"Prometheus text exposition format (version 0.0.4).\n");
+	fprintf(out, "Usage: podwire stats [netd] [--json|--prometheus]\n"
+		     "\n"
+		     "Shows podwire-netd's counters (nftables counters, from zero when a group is\n"
+		     "attached or the tables are restored):\n"
+		     "  groups       per group: RX (bytes/packets it was sent), TX (it sent), and\n"
+		     "               frames dropped because their source MAC or address was not\n"
+		     "               the group's (SPOOFED)\n"
+		     "  vnets        per VNet: the sums over its groups, and packets dropped by\n"
+		     "               isolation (to or from its bridge)\n"
+		     "  operations   attach and detach: count, p50 and p99 latency (last 4096)\n"
+		     "  nftables     how often netd restored its tables, and when it last did\n"
+		     "\n"
+		     "--json prints netd's stats object (docs/netd.md); --prometheus prints the\n"
+		     "Prometheus text exposition format (version 0.0.4).\n");
 }
 
 static const char *fmt_int(json_t *o, const char *key, char *buf, size_t size)
@@ -195,85 +196,6 @@ static void print_netd(json_t *s)
 	       get_int(s, "nftables", "restores"));
 }
 
-/* Label values: backslash, double quote and newline escaped. */
-static void prom_label(const char *v)
-{
-	for (; v && *v; v++) {
-		if (*v == '\\' || *v == '"')
-			putchar('\\');
-		if (*v == '\n') {
-			fputs("\\n", stdout);
-			continue;
-		}
-		putchar(*v);
-	}
-}
-
-static void prom_family(json_t *items, const char *label, const char *label_key,
-			const char *metric, const char *key, const char *help)
-{
-	json_t *item;
-	size_t i;
-
-	printf("# HELP podwire_%s %s\n# TYPE podwire_%s counter\n", metric, help, metric);
-	json_array_foreach(items, i, item)
-	{
-		printf("podwire_%s{%s=\"", metric, label);
-		prom_label(json_string_value(json_object_get(item, label_key)));
-		printf("\"} %" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(item, key)));
-	}
-}
-
-static void print_prometheus(json_t *s)
-{
-	static const struct {
-		const char *metric, *key, *help;
-	} group_metrics[] = {
-	    {"group_receive_bytes_total", "rx_bytes", "Bytes the group was sent."},
-	    {"group_receive_packets_total", "rx_packets", "Packets the group was sent."},
-	    {"group_transmit_bytes_total", "tx_bytes", "Bytes the group sent."},
-	    {"group_transmit_packets_total", "tx_packets", "Packets the group sent."},
-	    {"group_spoofed_packets_total", "spoofed_packets",
-	     "Frames from the group dropped: not its source MAC or address."},
-	}, vnet_metrics[] = {
-	    {"vnet_receive_bytes_total", "rx_bytes", "Bytes the VNet's groups were sent."},
-	    {"vnet_transmit_bytes_total", "tx_bytes", "Bytes the VNet's groups sent."},
-	    {"vnet_spoofed_packets_total", "spoofed_packets",
-	     "Frames from the VNet's groups dropped as spoofed."},
-	    {"vnet_isolation_dropped_packets_total", "isolation_dropped_packets",
-	     "Packets to or from the VNet dropped by isolation."},
-	    {"vnet_isolation_dropped_bytes_total", "isolation_dropped_bytes",
-	     "Bytes to or from the VNet dropped by isolation."},
-	};
-	const char *key;
-	json_t *op;
-
-	for (size_t i = 0; i < ARRAY_SIZE(group_metrics); i++)
-		prom_family(json_object_get(s, "groups"), "group", "id", group_metrics[i].metric,
-			    group_metrics[i].key, group_metrics[i].help);
-	for (size_t i = 0; i < ARRAY_SIZE(vnet_metrics); i++)
-		prom_family(json_object_get(s, "vnets"), "vnet", "name", vnet_metrics[i].metric,
-			    vnet_metrics[i].key, vnet_metrics[i].help);
-	printf("# HELP podwire_operation_duration_seconds Latency of netd operations (last "
-	       "4096).\n# TYPE podwire_operation_duration_seconds summary\n");
-	json_object_foreach(json_object_get(s, "operations"), key, op)
-	{
-		printf("podwire_operation_duration_seconds{operation=\"%s\",quantile=\"0.5\"} "
-		       "%.6f\n",
-		       key, (double)get_int(op, "p50_us", NULL) / 1e6);
-		printf("podwire_operation_duration_seconds{operation=\"%s\",quantile=\"0.99\"} "
-		       "%.6f\n",
-		       key, (double)get_int(op, "p99_us", NULL) / 1e6);
-		printf("podwire_operation_duration_seconds_count{operation=\"%s\"} "
-		       "%" JSON_INTEGER_FORMAT "\n",
-		       key, get_int(op, "count", NULL));
-	}
-	printf("# HELP podwire_nftables_restores_total Times netd restored its nftables "
-	       "tables.\n# TYPE podwire_nftables_restores_total counter\n"
-	       "podwire_nftables_restores_total %" JSON_INTEGER_FORMAT "\n",
-	       get_int(s, "nftables", "restores"));
-}
-
 static int stats_netd(struct cli_ctx *ctx, int argc, char **argv, int first)
 {
 	bool as_json = false, prometheus = false;
@@ -295,12 +217,14 @@ static int stats_netd(struct cli_ctx *ctx, int argc, char **argv, int first)
 		return cli_usage_error(CMD, "--json and --prometheus exclude each other");
 	if (cli_call(ctx, "netd", "stats", "stats", NULL, &result) < 0)
 		return CLI_EXIT_FAILURE;
-	if (as_json)
+	if (as_json) {
 		cli_print_json(result);
-	else if (prometheus)
-		print_prometheus(result);
-	else
+	} else if (prometheus) {
+		if (prom_text_netd_stats(result, stdout) < 0)
+			return cli_fail("stats: cannot write the Prometheus text");
+	} else {
 		print_netd(result);
+	}
 	return CLI_EXIT_OK;
 }
 

@@ -1,7 +1,7 @@
 /* podwire-netd: options and wiring only. The parts: vnet.c/group.c/ipam.c
  * (model), store.c (state files), bridge.c/veth.c/hostnet.c/netlink.c
  * (kernel), nft.c (nftables), ops.c (operations), reconcile.c (start-up),
- * rpc.c/events.c (control socket). */
+ * rpc.c/events.c (control socket), metrics-listener.c (Prometheus). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -12,6 +12,7 @@
 #include "log.h"
 #include "dataplane.h"
 #include "dns-records.h"
+#include "metrics-listener.h"
 #include "netd.h"
 #include "netlink.h"
 #include "reconcile.h"
@@ -27,6 +28,8 @@ struct options {
 	const char *run_dir;
 	const char *state_dir;
 	const char *admin_group;
+	struct metrics_addr metrics_addrs[METRICS_LISTENERS_MAX];
+	size_t metrics_addr_count;
 };
 
 static void usage(FILE *out)
@@ -48,22 +51,37 @@ static void usage(FILE *out)
 		"  --log-level LEVEL    debug, info (default), warn or error\n"
 		"  --admin-group GROUP  members of GROUP may change VNets and groups (root\n"
 		"                       always may)\n"
+		"  --metrics-listen ADDR\n"
+		"                       serve Prometheus metrics over HTTP (GET /metrics: the\n"
+		"                       text of 'podwire stats --prometheus') on ADDR:\n"
+		"                       unix:/PATH, 127.0.0.1:PORT or [::1]:PORT (loopback\n"
+		"                       only: the metrics are not authenticated); may be\n"
+		"                       given up to 4 times\n"
 		"  -h, --help           show this help\n"
 		"  --version            show the version\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *opts)
 {
-	enum { OPT_RUN_DIR = 256, OPT_STATE_DIR, OPT_LOG_LEVEL, OPT_ADMIN_GROUP, OPT_VERSION };
+	enum {
+		OPT_RUN_DIR = 256,
+		OPT_STATE_DIR,
+		OPT_LOG_LEVEL,
+		OPT_ADMIN_GROUP,
+		OPT_METRICS_LISTEN,
+		OPT_VERSION
+	};
 	static const struct option long_options[] = {
 	    {"run-dir", required_argument, NULL, OPT_RUN_DIR},
 	    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
 	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	    {"admin-group", required_argument, NULL, OPT_ADMIN_GROUP},
+	    {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, OPT_VERSION},
 	    {0},
 	};
+	struct pw_error err = {0};
 	enum log_level level;
 	int c;
 
@@ -84,6 +102,19 @@ static int parse_options(int argc, char **argv, struct options *opts)
 			break;
 		case OPT_ADMIN_GROUP:
 			opts->admin_group = optarg;
+			break;
+		case OPT_METRICS_LISTEN:
+			if (opts->metrics_addr_count == METRICS_LISTENERS_MAX) {
+				fprintf(stderr, "podwire-netd: at most %d --metrics-listen\n",
+					METRICS_LISTENERS_MAX);
+				return -EINVAL;
+			}
+			if (metrics_addr_parse(
+				optarg, &opts->metrics_addrs[opts->metrics_addr_count], &err) < 0) {
+				fprintf(stderr, "podwire-netd: %s\n", pw_error_message(&err));
+				return -EINVAL;
+			}
+			opts->metrics_addr_count++;
 			break;
 		case 'h':
 			usage(stdout);
@@ -129,6 +160,7 @@ static void netd_done(struct netd *netd)
 static int run(const struct options *opts)
 {
 	struct netd netd = {.host_netns_fd = -EBADF};
+	struct metrics_listener *metrics[METRICS_LISTENERS_MAX] = {0};
 	struct pw_error err = {0};
 	_cleanup_free_ char *socket_path = xasprintf("%s/netd.sock", opts->run_dir);
 	gid_t admin_gid = 0;
@@ -213,11 +245,22 @@ static int run(const struct options *opts)
 			log_warn_errno(-errno, "cannot give %s to group %s", socket_path,
 				       opts->admin_group);
 	}
+	for (size_t i = 0; i < opts->metrics_addr_count; i++) {
+		r = metrics_listener_new(&netd, &opts->metrics_addrs[i],
+					 opts->admin_group ? admin_gid : (gid_t)-1, &metrics[i],
+					 &err);
+		if (r < 0) {
+			log_error("cannot serve metrics error=\"%s\"", pw_error_message(&err));
+			goto out;
+		}
+	}
 	log_info("serving socket=%s vnets=%zu groups=%zu", socket_path, netd.vnet_count,
 		 netd.groups.count);
 	r = event_loop_run(netd.loop);
 	log_info("exiting");
 out:
+	for (size_t i = 0; i < METRICS_LISTENERS_MAX; i++)
+		metrics_listener_free(metrics[i]);
 	netd_done(&netd);
 	return r;
 }

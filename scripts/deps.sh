@@ -17,6 +17,8 @@ packages=(
 	jq python3
 	# netd rate-limit test: iperf3 measures the limit
 	iperf3
+	# netd metrics test: an HTTP client scrapes --metrics-listen
+	curl
 )
 
 missing=()
