@@ -63,8 +63,8 @@ pids+=($!)
 mounts+=("$T/pll")
 wait_mount "$T/pll"
 
-# --- podwire: a share without a byte quota (writeback cache) and one with
-# a byte quota (write-through, so write(2) itself reports EDQUOT).
+# --- podwire: a share without a byte quota (kernel passthrough) and one with
+# a byte quota (writers through volumed, so write(2) itself reports EDQUOT).
 "$BUILD/podwire-volumed" --run-dir "$T/run" --state-dir "$T/state" --log-level warn \
 	>"$T/volumed.log" 2>&1 &
 pids+=($!)

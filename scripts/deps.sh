@@ -19,6 +19,8 @@ packages=(
 	iperf3
 	# netd metrics test: an HTTP client scrapes --metrics-listen
 	curl
+	# podman tests: podman (conmon, runc and containers-common come as its dependencies)
+	podman
 )
 
 missing=()

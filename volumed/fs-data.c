@@ -103,7 +103,18 @@ static int io_mode_begin(struct share_fs *fs, struct fs_inode *inode, struct fus
 		quota_writer = usage.limit_bytes != 0;
 	}
 	pthread_mutex_lock(&inode->lock);
-	if (quota_writer) {
+	if (passthrough && inode->cached_opens == 0 && backing_get(fs, inode) == 0) {
+		/* While a file has a backing file, the kernel takes only
+		 * passthrough opens of it. Writers that volumed must see (a
+		 * byte quota; a backing file it could only open read-only)
+		 * add direct I/O: their reads and writes then come to
+		 * volumed, only mmap uses the backing file. */
+		inode->passthrough_opens++;
+		backing_id = inode->backing_id;
+		*ret_mode = FS_IO_PASSTHROUGH;
+		fi->direct_io = quota_writer || (writing && inode->backing_read_only);
+		fi->keep_cache = 0;
+	} else if (quota_writer) {
 		/* The whole write(2) reaches volumed in one request (up to
 		 * max_write), so EDQUOT refuses all of it: through the page
 		 * cache, a write starting inside a page not cached is split
@@ -111,21 +122,12 @@ static int io_mode_begin(struct share_fs *fs, struct fs_inode *inode, struct fus
 		*ret_mode = FS_IO_DIRECT;
 		fi->direct_io = 1;
 		fi->keep_cache = 0;
-	} else if (passthrough && inode->cached_opens == 0 && backing_get(fs, inode) == 0 &&
-		   !(writing && inode->backing_read_only)) {
-		inode->passthrough_opens++;
-		backing_id = inode->backing_id;
-		*ret_mode = FS_IO_PASSTHROUGH;
-	} else if (inode->passthrough_opens == 0) {
+	} else {
 		inode->cached_opens++;
 		*ret_mode = FS_IO_CACHED;
 		/* Written around the page cache since it was last used: drop it. */
 		fi->keep_cache = fi->keep_cache && !inode->cache_stale;
 		inode->cache_stale = false;
-	} else {
-		*ret_mode = FS_IO_DIRECT;
-		fi->direct_io = 1;
-		fi->keep_cache = 0;
 	}
 	if (writing && *ret_mode != FS_IO_CACHED)
 		inode->cache_stale = true;

@@ -36,7 +36,6 @@
 #define WIRE_INIT2_PASSTHROUGH		(1u << 5)
 #define WIRE_INIT2_DIRECT_IO_ALLOW_MMAP (1u << 4)
 #define WIRE_FOPEN_PASSTHROUGH		(1u << 7)
-#define WIRE_FOPEN_DIRECT_IO		(1u << 0)
 #define WIRE_FOPEN_KEEP_CACHE		(1u << 1)
 #define WIRE_DEV_IOC_MAGIC		229
 
@@ -156,7 +155,9 @@ static void patch_open_reply(struct iovec *body, int backing_id)
 		return;
 	/* fuse_open_out ends both replies (create puts the entry first). */
 	out = (void *)((char *)body->iov_base + body->iov_len - sizeof(*out));
-	out->open_flags &= ~(WIRE_FOPEN_DIRECT_IO | WIRE_FOPEN_KEEP_CACHE);
+	/* FOPEN_DIRECT_IO stays: with passthrough it sends reads and writes
+	 * to volumed and maps the backing file. */
+	out->open_flags &= ~WIRE_FOPEN_KEEP_CACHE;
 	out->open_flags |= WIRE_FOPEN_PASSTHROUGH;
 	out->backing_id = backing_id;
 }
