@@ -3,16 +3,16 @@
  * allows it), fsync, fallocate, copy_file_range and lseek. File handles
  * are real fds of the backing file (fi->fh, with the I/O mode above the fd).
  *
- * I/O modes: a regular file is opened in kernel passthrough mode (the
- * kernel reads, writes and maps the backing file itself; volumed sees
- * no READ or WRITE) unless the open writes on a share with a byte quota,
- * which must see every write whole to refuse it with EDQUOT: those opens
- * use direct I/O (no page cache). Without passthrough (an older kernel,
- * a backing file that cannot be registered) opens are cached (kernel page
- * cache), or direct while the file has passthrough opens: the kernel does
- * not let cached and passthrough opens of one file coexist. Growth by
- * passthrough writes is counted against the quota at fsync and at
- * release, from the backing file's size.
+ * I/O modes: every open of a regular file is in kernel passthrough mode
+ * (the kernel reads, writes and maps the backing file itself; volumed sees
+ * no READ or WRITE), since while a file has a backing file the kernel
+ * takes no other kind of open of it. An open that writes on a share with
+ * a byte quota adds direct I/O: its reads and writes come to volumed,
+ * whole, so EDQUOT refuses a write entirely. Without passthrough (an older
+ * kernel, a backing file that cannot be registered) opens are cached
+ * (kernel page cache), and quota writers direct. Growth by passthrough
+ * writes is counted against the quota at fsync and at release, from the
+ * backing file's size.
  *
  * Quota: a write, truncate, fallocate or copy that volumed serves and that
  * would make a file larger charges the growth before touching the file,
