@@ -85,6 +85,14 @@ static void backing_put(struct share_fs *fs, struct fs_inode *inode)
 	inode->backing_fd = -EBADF;
 }
 
+static bool inode_is_sxid(struct fs_inode *inode)
+{
+	struct stat st;
+
+	return fstatat(inode->fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0 &&
+	       fs_mode_is_sxid(st.st_mode);
+}
+
 /* Picks the I/O mode of a new open of inode and counts it; returns the
  * backing id for a passthrough open, else 0. */
 static int io_mode_begin(struct share_fs *fs, struct fs_inode *inode, struct fuse_file_info *fi,
@@ -106,13 +114,15 @@ static int io_mode_begin(struct share_fs *fs, struct fs_inode *inode, struct fus
 	if (passthrough && inode->cached_opens == 0 && backing_get(fs, inode) == 0) {
 		/* While a file has a backing file, the kernel takes only
 		 * passthrough opens of it. Writers that volumed must see (a
-		 * byte quota; a backing file it could only open read-only)
-		 * add direct I/O: their reads and writes then come to
+		 * byte quota; a backing file it could only open read-only; a
+		 * set-user/group-ID file, whose bits a write clears) add
+		 * direct I/O: their reads and writes then come to
 		 * volumed, only mmap uses the backing file. */
 		inode->passthrough_opens++;
 		backing_id = inode->backing_id;
 		*ret_mode = FS_IO_PASSTHROUGH;
-		fi->direct_io = quota_writer || (writing && inode->backing_read_only);
+		fi->direct_io =
+		    quota_writer || (writing && (inode->backing_read_only || inode_is_sxid(inode)));
 		fi->keep_cache = 0;
 	} else if (quota_writer) {
 		/* The whole write(2) reaches volumed in one request (up to
@@ -383,6 +393,7 @@ void fs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf,
 	struct fs_inode *inode = fs_inode_of(fs, ino);
 	size_t size = fuse_buf_size(in_buf);
 	struct fuse_bufvec out_buf = FUSE_BUFVEC_INIT(size);
+	bool killed;
 	int64_t charged;
 	ssize_t res;
 	int r;
@@ -406,6 +417,7 @@ void fs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf,
 	out_buf.buf[0].pos = off;
 	res = fuse_buf_copy(&out_buf, in_buf, 0);
 	settle_growth(fs, inode, charged, res > 0 ? (uint64_t)off + (uint64_t)res : 0);
+	killed = res > 0 && fs_kill_sxid(req, fs_fh_fd(fi));
 	pthread_mutex_unlock(&inode->lock);
 	fs_mutation_end(fs);
 	if (res < 0) {
@@ -413,6 +425,10 @@ void fs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf,
 		return;
 	}
 	__atomic_add_fetch(&fs->stats.bytes_written, (uint64_t)res, __ATOMIC_RELAXED);
+	/* The kernel's cached mode still has the bits: drop its attributes
+	 * (offset -1: no pages, so nothing waits on this write's pages). */
+	if (killed)
+		fuse_lowlevel_notify_inval_inode(fs->session, ino, -1, 0);
 	fuse_reply_write(req, (size_t)res);
 }
 

@@ -302,3 +302,13 @@ int fs_chown_to_caller(fuse_req_t req, struct fs_inode *parent, int fd)
 		return -errno;
 	return 0;
 }
+
+bool fs_kill_sxid(fuse_req_t req, int fd)
+{
+	struct stat st;
+
+	if (fuse_req_ctx(req)->uid == 0 || fstat(fd, &st) < 0 || !fs_mode_is_sxid(st.st_mode))
+		return false;
+	/* Fails only if the file went away; the write itself stands. */
+	return fchmod(fd, st.st_mode & 07777 & ~(mode_t)(S_ISUID | S_ISGID)) == 0;
+}

@@ -70,6 +70,17 @@ static inline int fs_fh_fd(const struct fuse_file_info *fi)
 	return (int)(uint32_t)fi->fh;
 }
 
+/* After a write or truncate by a caller other than root: clears the
+ * set-user-ID bit, and the set-group-ID bit of a group-executable file, as
+ * the kernel does for a local file system (volumed asks the kernel to leave
+ * this to it: FUSE_HANDLE_KILLPRIV_V2). Approximates "has no CAP_FSETID" by
+ * "uid is not 0". Returns whether it changed the mode. */
+bool fs_kill_sxid(fuse_req_t req, int fd);
+static inline bool fs_mode_is_sxid(mode_t mode)
+{
+	return (mode & S_ISUID) || ((mode & S_ISGID) && (mode & S_IXGRP));
+}
+
 /* Operations, by file. */
 void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
 void fs_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup);

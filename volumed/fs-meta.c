@@ -385,6 +385,7 @@ void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
 		r = truncate_inode(fs, inode, fi ? fs_fh_fd(fi) : fd, attr->st_size);
 		if (r < 0)
 			goto out;
+		fs_kill_sxid(req, fi ? fs_fh_fd(fi) : fd);
 	}
 	if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
 		      FUSE_SET_ATTR_MTIME_NOW)) {

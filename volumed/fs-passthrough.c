@@ -3,11 +3,11 @@
  * The hooks see every request and reply of the connection; they touch only
  * two: the INIT request is noted (its unique id, and which of the flags
  * libfuse does not know the kernel offers), and its reply gets
- * FUSE_PASSTHROUGH plus the stack depth the kernel needs, and
- * FUSE_DIRECT_IO_ALLOW_MMAP; an open or create reply sent while this thread
- * is armed gets FOPEN_PASSTHROUGH and the backing id. libfuse builds both
- * replies itself and writes them with our writev hook before
- * fuse_reply_*() returns, which is what makes a thread-local arm safe.
+ * FUSE_PASSTHROUGH plus the stack depth the kernel needs,
+ * FUSE_DIRECT_IO_ALLOW_MMAP and FUSE_HANDLE_KILLPRIV_V2; an open or create reply sent while this
+ * thread is armed gets FOPEN_PASSTHROUGH and the backing id. libfuse builds both replies itself and
+ * writes them with our writev hook before fuse_reply_*() returns, which is what makes a
+ * thread-local arm safe.
  *
  * The kernel structures are declared here (Debian 12's linux/fuse.h
  * predates passthrough), checked against their sizes in the protocol. */
@@ -30,6 +30,11 @@
 
 #define WIRE_OP_INIT  26
 #define WIRE_INIT_EXT (1u << 30)
+/* FUSE_HANDLE_KILLPRIV_V2: volumed clears set-user/group-ID bits on writes
+ * and truncates itself (fs_kill_sxid), so the kernel marks inodes S_NOSEC
+ * after a first check instead of asking for security.capability on every
+ * write(2), one round trip each. */
+#define WIRE_INIT_HANDLE_KILLPRIV_V2 (1u << 28)
 /* FUSE_PASSTHROUGH is bit 37 of the 64-bit flags: bit 5 of flags2;
  * FUSE_DIRECT_IO_ALLOW_MMAP bit 36 (shared mmap of a file opened with
  * direct I/O, as volumed opens writers on a share with a byte quota). */
@@ -116,6 +121,7 @@ static ssize_t io_read(int fd, void *buf, size_t buf_len, void *userdata)
 	    in->opcode == WIRE_OP_INIT) {
 		const struct wire_init_in *init = (const void *)(in + 1);
 
+		__atomic_store_n(&fs->kernel_flags, init->flags, __ATOMIC_RELAXED);
 		__atomic_store_n(&fs->kernel_flags2,
 				 (init->flags & WIRE_INIT_EXT) ? init->flags2 : 0,
 				 __ATOMIC_RELAXED);
@@ -133,7 +139,11 @@ static void patch_init_reply(struct share_fs *fs, struct iovec *body)
 	struct wire_init_out *out = body->iov_base;
 	uint32_t offered = __atomic_load_n(&fs->kernel_flags2, __ATOMIC_RELAXED);
 
-	if (body->iov_len < sizeof(*out) || !offered)
+	if (body->iov_len < sizeof(*out))
+		return;
+	out->flags |=
+	    __atomic_load_n(&fs->kernel_flags, __ATOMIC_RELAXED) & WIRE_INIT_HANDLE_KILLPRIV_V2;
+	if (!offered)
 		return;
 	out->flags |= WIRE_INIT_EXT;
 	out->flags2 |= offered & WIRE_INIT2_DIRECT_IO_ALLOW_MMAP;

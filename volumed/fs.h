@@ -86,7 +86,8 @@ struct share_fs {
 	int dev_fd;
 	int stack_depth;
 	uint64_t init_unique;
-	uint32_t kernel_flags2; /* the INIT request's flags2 */
+	uint32_t kernel_flags;	/* the INIT request's flags */
+	uint32_t kernel_flags2; /* and flags2 */
 	bool kernel_offers_passthrough;
 	bool passthrough;
 

@@ -348,8 +348,31 @@ def as_nobody_read(path):
         raise OSError(errno.EACCES, "permission denied")
 
 
+def t_suid_cleared(d):
+    # A write or truncate by a user without CAP_FSETID clears set-user-ID
+    # (and set-group-ID of a group-executable file); root's keeps them.
+    os.chmod(d, 0o755)
+    for name, mode in (("suid", 0o4777), ("sgid", 0o2777)):
+        write(f"{d}/{name}", b"x")
+        os.chmod(f"{d}/{name}", mode)
+    write(f"{d}/rootw", b"x")
+    os.chmod(f"{d}/rootw", 0o4755)
+    with open(f"{d}/rootw", "ab") as f:
+        f.write(b"root")
+    check(os.stat(f"{d}/rootw").st_mode & 0o7777 == 0o4755, "root's write keeps set-user-ID")
+
+    def as_user():
+        with open(f"{d}/suid", "ab") as f:
+            f.write(b"y")
+        os.truncate(f"{d}/sgid", 0)
+
+    check(as_nobody(as_user) == 0, "nobody writes and truncates")
+    check(os.stat(f"{d}/suid").st_mode & 0o7777 == 0o777, "write clears set-user-ID")
+    check(os.stat(f"{d}/sgid").st_mode & 0o7777 == 0o777, "truncate clears set-group-ID")
+
+
 TESTS = [t_files, t_dirs, t_unlink_open, t_rename, t_links, t_fifo, t_statfs_xattr,
-         t_fallocate_copy_seek, t_append, t_mmap, t_locks, t_permissions]
+         t_fallocate_copy_seek, t_append, t_mmap, t_locks, t_permissions, t_suid_cleared]
 
 
 def main():

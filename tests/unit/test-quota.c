@@ -83,6 +83,22 @@ static void test_shrink_floor_and_over_limit(void **state)
 	quota_done(&q);
 }
 
+/* Growth that already happened (passthrough writes) is recorded even past
+ * the limit; from then on growth is refused and shrinkage allowed. */
+static void test_account_past_limit(void **state)
+{
+	struct quota q;
+
+	quota_init(&q, 1000, 0);
+	assert_int_equal(quota_charge(&q, 900, 1), 0);
+	quota_account(&q, 300);
+	usage_is(&q, 1200, 1);
+	assert_int_equal(quota_charge(&q, 1, 0), -EDQUOT);
+	quota_account(&q, -5000); /* never below 0 */
+	usage_is(&q, 0, 1);
+	quota_done(&q);
+}
+
 static void test_size_delta(void **state)
 {
 	assert_int_equal(quota_size_delta(100, 150), 50);
@@ -134,9 +150,13 @@ static void test_statfs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_unlimited),	cmocka_unit_test(test_bytes_limit),
-	    cmocka_unit_test(test_files_limit), cmocka_unit_test(test_shrink_floor_and_over_limit),
-	    cmocka_unit_test(test_size_delta),	cmocka_unit_test(test_statfs),
+	    cmocka_unit_test(test_unlimited),
+	    cmocka_unit_test(test_bytes_limit),
+	    cmocka_unit_test(test_files_limit),
+	    cmocka_unit_test(test_shrink_floor_and_over_limit),
+	    cmocka_unit_test(test_size_delta),
+	    cmocka_unit_test(test_statfs),
+	    cmocka_unit_test(test_account_past_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
