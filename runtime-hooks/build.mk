@@ -15,5 +15,13 @@ runtime-hooks/hook_LIBS := $(BUILD)/libruntime-hooks/common.a $(BUILD)/liblib.a 
 runtime-hooks/cni_LIBS := $(BUILD)/libruntime-hooks/common.a $(BUILD)/liblib.a \
 	$(runtime-hooks/cni_LIBS)
 
+# The hook and the plugin are exec'd for every container start and stop:
+# linked statically (non-PIE) they skip the dynamic loader, symbol binding
+# and relocations, about 2 ms and half the page faults per run on a VM
+# (bench/startup.sh). ASan needs the dynamic runtime, so not there.
+ifneq ($(SANITIZE),1)
+$(BUILD)/podwire-hook $(BUILD)/podwire-cni: override LDFLAGS += -static
+endif
+
 UNIT_PARTS_test-annotations := runtime-hooks/common
 UNIT_PARTS_test-resolvconf := runtime-hooks/common

@@ -1,6 +1,8 @@
 /* netd and volumed clients for the hook (see daemons.h). */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "daemons.h"
 #include "json-util.h"
@@ -18,12 +20,15 @@ int daemon_connect(const char *run_dir, const char *name, struct rpc_client **re
 	return 0;
 }
 
+static int group_net_from_json(json_t *result, struct group_net *ret, struct pw_error *err);
+
 int netd_group_attach(struct rpc_client *netd, const struct hook_spec *spec, const char *netns,
-		      struct pw_error *err)
+		      struct group_net *ret_net, struct pw_error *err)
 {
 	json_auto_t *params =
 	    json_pack("{s:s, s:s, s:[]}", "id", spec->group, "netns", netns, "vnets");
 	json_auto_t *result = NULL;
+	int r;
 	json_t *vnets = json_object_get(params, "vnets");
 
 	for (size_t i = 0; i < spec->vnet_count; i++)
@@ -57,14 +62,17 @@ int netd_group_attach(struct rpc_client *netd, const struct hook_spec *spec, con
 		 * no host address) and refuses a host port held by another
 		 * group, naming it. */
 		for (size_t i = 0; i < spec->port_count; i++)
-			json_array_append_new(ports,
-					      json_pack("{s:i, s:i, s:s}", "host_port",
-							spec->ports[i].host_port, "port",
-							spec->ports[i].container_port, "proto",
-							spec->ports[i].protocol));
+			json_array_append_new(ports, json_pack("{s:i, s:i, s:s}", "host_port",
+							       spec->ports[i].host_port, "port",
+							       spec->ports[i].container_port,
+							       "proto", spec->ports[i].protocol));
 		json_object_set_new(params, "ports", ports);
 	}
-	return rpc_client_call(netd, "group.attach", params, &result, err);
+	r = rpc_client_call(netd, "group.attach", params, &result, err);
+	if (r < 0 || !ret_net)
+		return r;
+	/* The reply is the group as group.show gives it: no second call. */
+	return group_net_from_json(result, ret_net, err);
 }
 
 int netd_group_detach(struct rpc_client *netd, const char *group, struct pw_error *err)
@@ -101,14 +109,107 @@ int netd_group_net(struct rpc_client *netd, const char *group, struct group_net 
 {
 	json_auto_t *params = json_pack("{s:s}", "id", group);
 	json_auto_t *result = NULL;
+	int r;
+
+	r = rpc_client_call(netd, "group.show", params, &result, err);
+	if (r < 0)
+		return r;
+	return group_net_from_json(result, ret, err);
+}
+
+int netd_group_domains(struct rpc_client *netd, struct group_net *net, struct pw_error *err)
+{
+	net->domain_count = 0;
+	for (size_t i = 0; i < net->vnet_count; i++) {
+		int r = vnet_domain(netd, net->vnets[i], net->domains[net->domain_count],
+				    sizeof(net->domains[0]), err);
+		if (r < 0)
+			return r;
+		if (net->domains[net->domain_count][0])
+			net->domain_count++;
+	}
+	return 0;
+}
+
+int netd_domains_send(struct rpc_client *netd, const struct hook_spec *spec, struct pw_error *err)
+{
+	_cleanup_free_ char *lines = NULL;
+	size_t len = 0;
+
+	for (size_t i = 0; i < spec->vnet_count; i++) {
+		json_auto_t *req =
+		    json_pack("{s:I, s:s, s:{s:s}}", "id", (json_int_t)(i + 1), "method",
+			      "vnet.show", "params", "name", spec->vnets[i]);
+		_cleanup_free_ char *line = json_dumps(req, JSON_COMPACT);
+		size_t n = strlen(line);
+
+		lines = xrealloc(lines, len + n + 2);
+		memcpy(lines + len, line, n);
+		len += n;
+		lines[len++] = '\n';
+	}
+	/* A few hundred bytes into an empty socket buffer: one send. */
+	if (len > 0 && send(rpc_client_fd(netd), lines, len, MSG_NOSIGNAL) != (ssize_t)len)
+		return pw_error_set(err, -EIO, "send to podwire-netd: %m");
+	return 0;
+}
+
+int netd_domains_recv(struct rpc_client *netd, const struct hook_spec *spec, struct group_net *net,
+		      struct pw_error *err)
+{
+	char domains[HOOK_VNETS_MAX][DNS_NAME_MAX + 1];
+
+	for (size_t i = 0; i < spec->vnet_count; i++) {
+		struct pollfd pfd = {.fd = rpc_client_fd(netd), .events = POLLIN};
+		json_auto_t *msg = NULL;
+		json_t *error, *id;
+		int r;
+
+		/* rpc_client_read() has no deadline: wait here with the call's. */
+		r = poll(&pfd, 1, HOOK_RPC_TIMEOUT_MS);
+		if (r <= 0)
+			return pw_error_set(err, r == 0 ? -ETIMEDOUT : -errno,
+					    "no reply from podwire-netd to vnet.show");
+		r = rpc_client_read(netd, &msg, err);
+		if (r < 0)
+			return r;
+		id = json_object_get(msg, "id");
+		if (!json_is_integer(id) || json_integer_value(id) != (json_int_t)(i + 1))
+			return pw_error_set(err, -EBADMSG, "netd reply: unexpected id");
+		error = json_object_get(msg, "error");
+		if (error) {
+			const char *code = json_string_value(json_object_get(error, "code"));
+			const char *message = json_string_value(json_object_get(error, "message"));
+
+			r = pw_error_set(err, -pw_error_errno_from_code(code ? code : "internal"),
+					 "%s", message ? message : "unknown error");
+			return pw_error_wrap(err, r, "vnet '%s'", spec->vnets[i]);
+		}
+		r = copy_field(domains[i], sizeof(domains[i]),
+			       json_object_get(json_object_get(msg, "result"), "domain"),
+			       "vnet domain", err);
+		if (r < 0)
+			return r;
+	}
+	/* The group's attachments are on the VNets asked for; keep their order. */
+	net->domain_count = 0;
+	for (size_t i = 0; i < net->vnet_count; i++)
+		for (size_t j = 0; j < spec->vnet_count; j++)
+			if (streq(net->vnets[i], spec->vnets[j]) && domains[j][0]) {
+				strcpy(net->domains[net->domain_count++], domains[j]);
+				break;
+			}
+	return 0;
+}
+
+/* A group object (group.show's or group.attach's result). */
+static int group_net_from_json(json_t *result, struct group_net *ret, struct pw_error *err)
+{
 	json_t *attachments, *attachment, *aliases, *alias, *hostname;
 	size_t i;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	r = rpc_client_call(netd, "group.show", params, &result, err);
-	if (r < 0)
-		return r;
 	hostname = json_object_get(result, "hostname");
 	if (hostname && !json_is_null(hostname)) {
 		r = copy_field(ret->hostname, sizeof(ret->hostname), hostname, "hostname", err);
@@ -152,14 +253,11 @@ int netd_group_net(struct rpc_client *netd, const char *group, struct group_net 
 			if (r < 0)
 				return r;
 		}
-		if (json_is_string(vnet) && ret->domain_count < RESOLV_SEARCHES_MAX) {
-			r = vnet_domain(netd, json_string_value(vnet),
-					ret->domains[ret->domain_count], sizeof(ret->domains[0]),
-					err);
+		if (json_is_string(vnet) && ret->vnet_count < RESOLV_SEARCHES_MAX) {
+			r = copy_field(ret->vnets[ret->vnet_count++], sizeof(ret->vnets[0]), vnet,
+				       "vnet", err);
 			if (r < 0)
 				return r;
-			if (ret->domains[ret->domain_count][0])
-				ret->domain_count++;
 		}
 	}
 	return 0;

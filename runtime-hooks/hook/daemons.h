@@ -23,7 +23,10 @@ struct group_net {
 	size_t address_count;
 	char gateways[RESOLV_NAMESERVERS_MAX][INET6_ADDRSTRLEN]; /* one per attachment */
 	size_t gateway_count;
-	char domains[RESOLV_SEARCHES_MAX][DNS_NAME_MAX + 1]; /* one per attachment's VNet */
+	char vnets[RESOLV_SEARCHES_MAX][VNET_NAME_MAX + 1]; /* the attachments' VNets */
+	size_t vnet_count;
+	/* Filled by netd_group_domains(): each VNet's domain, if it has one. */
+	char domains[RESOLV_SEARCHES_MAX][DNS_NAME_MAX + 1];
 	size_t domain_count;
 };
 
@@ -31,12 +34,23 @@ struct group_net {
 int daemon_connect(const char *run_dir, const char *name, struct rpc_client **ret,
 		   struct pw_error *err);
 
+/* With ret_net, also what netd_group_net() gives (from the reply). */
 int netd_group_attach(struct rpc_client *netd, const struct hook_spec *spec, const char *netns,
-		      struct pw_error *err);
+		      struct group_net *ret_net, struct pw_error *err);
 /* Detaching an unknown group succeeds (netd's contract). */
 int netd_group_detach(struct rpc_client *netd, const char *group, struct pw_error *err);
+/* group.show; the domains are not filled (see netd_group_domains). */
 int netd_group_net(struct rpc_client *netd, const char *group, struct group_net *ret,
 		   struct pw_error *err);
+/* vnet.show for the spec's VNets, pipelined: _send writes the requests on
+ * a connection of their own before the attach (netd answers them while
+ * the hook waits for the attach), _recv reads the answers after it and
+ * fills net->domains in the order of net's VNets. Saves a round trip. */
+int netd_domains_send(struct rpc_client *netd, const struct hook_spec *spec, struct pw_error *err);
+int netd_domains_recv(struct rpc_client *netd, const struct hook_spec *spec, struct group_net *net,
+		      struct pw_error *err);
+/* vnet.show for each of net's VNets: fills net->domains. */
+int netd_group_domains(struct rpc_client *netd, struct group_net *net, struct pw_error *err);
 
 /* *ret_mountpoint (malloc'd): where volumed serves the share. */
 int volumed_share_use(struct rpc_client *volumed, const char *share, const char *group,

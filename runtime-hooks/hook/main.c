@@ -10,6 +10,7 @@
 #include "log.h"
 #include "oci.h"
 #include "stage.h"
+#include "trace.h"
 #include "xalloc.h"
 
 #define HOOK_VERSION	"0.1.0"
@@ -89,6 +90,7 @@ int main(int argc, char **argv)
 	size_t state_len = 0;
 	int opt, r;
 
+	trace_init();
 	log_set_ident("podwire-hook");
 	log_set_level(LOG_LEVEL_WARN);
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -139,6 +141,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	r = oci_state_parse(state, state_len, &c, &err);
+	trace_step("state read");
 	if (r >= 0 && !stage_name) {
 		r = hook_stage_from_status(c.status, &stage);
 		if (r < 0)
@@ -152,6 +155,7 @@ int main(int argc, char **argv)
 	if (r >= 0) {
 		if (stage == HOOK_STAGE_START) {
 			r = oci_config_load(&c, &err);
+			trace_step("config.json read");
 			if (r >= 0)
 				r = hook_start(run_dir, &c, &err);
 		} else {
@@ -162,5 +166,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "podwire-hook: %s%s%s: %s\n", stage_name ? stage_name : "hook",
 			c.id ? " " : "", c.id ? c.id : "", pw_error_message(&err));
 	oci_container_done(&c);
+	trace_step("done");
 	return r < 0 ? 1 : 0;
 }

@@ -1,6 +1,8 @@
-/* Mounting into a container's mount namespace (see mntns.h). The child
- * reports a failure as one line through a pipe and exits non-zero; the
- * parent turns that into the pw_error. */
+/* Mounting into a container's mount namespace (see mntns.h). The hook is
+ * single-threaded, so it enters the namespace itself (setns needs a
+ * process whose fs_struct is not shared) and comes back: a forked helper
+ * cost milliseconds (page-table copy and copy-on-write faults, expensive on
+ * virtual machines) where two setns calls cost microseconds. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -10,9 +12,10 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../common/annotations.h"
+#include "log.h"
 #include "mntns.h"
 #include "xalloc.h"
 
@@ -120,33 +123,16 @@ static void undo_mount(int root_fd, const char *dest)
 	close(fd);
 }
 
-/* The report is the positive errno (an int), then the message. */
-static _Noreturn void child_fail(int report_fd, int errnum, const char *fmt, ...) _printf_(3, 4);
-static _Noreturn void child_fail(int report_fd, int errnum, const char *fmt, ...)
-{
-	char msg[sizeof(int) + PW_ERROR_MESSAGE_MAX];
-	va_list ap;
-	ssize_t n;
-
-	memcpy(msg, &errnum, sizeof(int));
-	va_start(ap, fmt);
-	vsnprintf(msg + sizeof(int), PW_ERROR_MESSAGE_MAX, fmt, ap);
-	va_end(ap);
-	n = write(report_fd, msg, sizeof(int) + strlen(msg + sizeof(int)));
-	(void)n;
-	_exit(1);
-}
-
-static _Noreturn void child_run(int ns_fd, const char *rootfs, const struct bind_request *reqs,
-				const int *trees, size_t count, int report_fd)
+/* Mounts every request inside the root (we are in the container's mount
+ * namespace); all or none: on a failure the earlier ones are detached. */
+static int bind_in_root(const char *rootfs, const struct bind_request *reqs, const int *trees,
+			size_t count, struct pw_error *err)
 {
 	_cleanup_close_ int root_fd = -EBADF;
 
-	if (setns(ns_fd, CLONE_NEWNS) < 0)
-		child_fail(report_fd, errno, "cannot enter the container's mount namespace: %m");
 	root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
-		child_fail(report_fd, errno, "rootfs %s: %m", rootfs);
+		return pw_error_set(err, -errno, "rootfs %s: %m", rootfs);
 	for (size_t i = 0; i < count; i++) {
 		_cleanup_close_ int target = -EBADF;
 		int r = prepare_target(root_fd, &reqs[i], &target);
@@ -157,11 +143,47 @@ static _Noreturn void child_run(int ns_fd, const char *rootfs, const struct bind
 		if (r < 0) {
 			for (size_t j = i; j-- > 0;)
 				undo_mount(root_fd, reqs[j].dest);
-			child_fail(report_fd, -r, "mount %s at %s: %s", reqs[i].source,
-				   reqs[i].dest, strerror(-r));
+			return pw_error_set(err, r, "mount %s at %s: %s", reqs[i].source,
+					    reqs[i].dest, strerror(-r));
 		}
 	}
-	_exit(0);
+	return 0;
+}
+
+/* Where we were before setns(): setns(CLONE_NEWNS) moves root and cwd to
+ * the new namespace's root, and so does the way back. */
+struct fs_place {
+	int ns_fd;
+	int root_fd;
+	int cwd_fd;
+};
+
+static int place_save(struct fs_place *p)
+{
+	p->ns_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	p->root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	p->cwd_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (p->ns_fd < 0 || p->root_fd < 0 || p->cwd_fd < 0)
+		return -errno;
+	return 0;
+}
+
+static int place_restore(const struct fs_place *p)
+{
+	if (setns(p->ns_fd, CLONE_NEWNS) < 0 || fchdir(p->root_fd) < 0 || chroot(".") < 0 ||
+	    fchdir(p->cwd_fd) < 0)
+		return -errno;
+	return 0;
+}
+
+static void place_done(struct fs_place *p)
+{
+	if (p->ns_fd >= 0)
+		close(p->ns_fd);
+	if (p->root_fd >= 0)
+		close(p->root_fd);
+	if (p->cwd_fd >= 0)
+		close(p->cwd_fd);
 }
 
 int mntns_bind_all(int pid, const char *rootfs, const struct bind_request *reqs, size_t count,
@@ -170,11 +192,9 @@ int mntns_bind_all(int pid, const char *rootfs, const struct bind_request *reqs,
 	int trees[MNTNS_REQUESTS_MAX];
 	size_t tree_count = 0;
 	_cleanup_close_ int ns_fd = -EBADF;
-	int pipe_fds[2] = {-EBADF, -EBADF};
-	char ns_path[64], msg[sizeof(int) + PW_ERROR_MESSAGE_MAX];
-	ssize_t n;
-	pid_t child;
-	int status, r = 0;
+	struct fs_place place = {.ns_fd = -EBADF, .root_fd = -EBADF, .cwd_fd = -EBADF};
+	char ns_path[64];
+	int restore_r, r = 0;
 
 	if (count == 0)
 		return 0;
@@ -208,43 +228,29 @@ int mntns_bind_all(int pid, const char *rootfs, const struct bind_request *reqs,
 		}
 	}
 
-	if (pipe2(pipe_fds, O_CLOEXEC) < 0) {
-		r = pw_error_set(err, -errno, "pipe: %m");
+	r = place_save(&place);
+	if (r < 0) {
+		r = pw_error_set(err, r, "cannot open our own mount namespace: %s", strerror(-r));
 		goto out;
 	}
-	child = fork();
-	if (child < 0) {
-		r = pw_error_set(err, -errno, "fork: %m");
+	if (setns(ns_fd, CLONE_NEWNS) < 0) {
+		/* A failed setns changes nothing. */
+		r = pw_error_set(err, -errno, "cannot enter the container's mount namespace: %m");
 		goto out;
 	}
-	if (child == 0) {
-		close(pipe_fds[0]);
-		child_run(ns_fd, rootfs, reqs, trees, count, pipe_fds[1]);
-	}
-	close(pipe_fds[1]);
-	pipe_fds[1] = -EBADF;
-	n = read(pipe_fds[0], msg, sizeof(msg) - 1);
-	msg[n > 0 ? n : 0] = '\0';
-	while (waitpid(child, &status, 0) < 0)
-		if (errno != EINTR) {
-			r = pw_error_set(err, -errno, "waitpid: %m");
-			goto out;
-		}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		int errnum = EIO;
-
-		if (n > (ssize_t)sizeof(int))
-			memcpy(&errnum, msg, sizeof(int));
-		r = pw_error_set(err, -(errnum > 0 ? errnum : EIO), "%s",
-				 n > (ssize_t)sizeof(int) ? msg + sizeof(int)
-							  : "mount helper failed");
+	r = bind_in_root(rootfs, reqs, trees, count, err);
+	restore_r = place_restore(&place);
+	if (restore_r < 0) {
+		/* Cannot happen short of a kernel bug (we hold the namespace and
+		 * the capabilities that just let us enter the other one). Every
+		 * path the stage resolves next would be the container's: stop
+		 * here (the runtime then fails the container). */
+		log_error("cannot return to the hook's mount namespace: %s", strerror(-restore_r));
+		_exit(1);
 	}
 out:
 	for (size_t i = 0; i < tree_count; i++)
 		close(trees[i]);
-	if (pipe_fds[0] >= 0)
-		close(pipe_fds[0]);
-	if (pipe_fds[1] >= 0)
-		close(pipe_fds[1]);
+	place_done(&place);
 	return r;
 }

@@ -7,7 +7,8 @@
  * How: each source is cloned as a detached mount in our (host) mount
  * namespace with open_tree(OPEN_TREE_CLONE) and made read-only there with
  * mount_setattr where asked (so read-only is a property of the mount the
- * kernel enforces); a forked child enters /proc/PID/ns/mnt, resolves each
+ * kernel enforces); the hook then enters /proc/PID/ns/mnt itself (and
+ * returns to its own namespace, root and cwd afterwards), resolves each
  * destination inside the rootfs with openat2(RESOLVE_IN_ROOT) so a symlink
  * in the image cannot point it outside, and attaches the clone there with
  * move_mount. All requests are mounted or none is. */

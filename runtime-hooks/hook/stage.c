@@ -2,11 +2,13 @@
  *
  * Start, under the store lock:
  *   1. parse the annotations (nothing is done if they are wrong);
- *   2. write the member record (intent: network, shares) before acting;
+ *   2. the member record (intent: network, shares) is written by the step
+ *      that first acts, before it acts (the container index with it);
  *   3. network: the first network member attaches the group (netd
  *      group.attach with /proc/PID/ns/net); later ones must be in the same
  *      netns and only add a reference;
- *   4. render resolv.conf and hosts from netd's view of the group;
+ *   4. render resolv.conf and hosts from netd's view of the group (the
+ *      attach reply, or group.show for a later member);
  *   5. share.use for every volume;
  *   6. one mount pass into the container (DNS files and shares);
  *   7. mark the record complete.
@@ -29,6 +31,7 @@
 #include "stage.h"
 #include "state-file.h"
 #include "store.h"
+#include "trace.h"
 #include "xalloc.h"
 
 int hook_stage_parse(const char *name, enum hook_stage *ret)
@@ -62,6 +65,7 @@ int hook_stage_from_status(const char *status, enum hook_stage *ret)
 struct clients {
 	const char *run_dir;
 	struct rpc_client *netd;
+	struct rpc_client *netd_domains; /* the pipelined vnet.show calls */
 	struct rpc_client *volumed;
 };
 
@@ -69,6 +73,8 @@ static void clients_done(struct clients *cl)
 {
 	if (cl->netd)
 		rpc_client_free(cl->netd);
+	if (cl->netd_domains)
+		rpc_client_free(cl->netd_domains);
 	if (cl->volumed)
 		rpc_client_free(cl->volumed);
 }
@@ -142,6 +148,7 @@ static int member_teardown(struct store *s, struct clients *cl, struct member *m
 			r = get_netd(cl, &netd, &step_err);
 			if (r >= 0)
 				r = netd_group_detach(netd, m->group, &step_err);
+			trace_step("netd group.detach");
 			if (r >= 0)
 				r = store_attachment_remove(s, m->group);
 			if (r < 0) {
@@ -190,9 +197,12 @@ static bool same_vnets(const struct hook_spec *spec, const struct attachment_rec
 	return true;
 }
 
-/* Step 3: join or make the group's attachment. Sets m->network. */
+/* Step 3: join or make the group's attachment. Sets m->network; when this
+ * call attached the group, *ret_have_net says *net is filled (from netd's
+ * reply, and the VNets' domains from vnet.show calls sent before it). */
 static int start_network(struct store *s, struct clients *cl, const struct hook_spec *spec,
-			 struct oci_container *c, struct member *m, struct pw_error *err)
+			 struct oci_container *c, struct member *m, struct group_net *net,
+			 bool *ret_have_net, struct pw_error *err)
 {
 	struct attachment_record a;
 	char netns[64];
@@ -230,7 +240,11 @@ static int start_network(struct store *s, struct clients *cl, const struct hook_
 			    spec->group);
 		if (a.attached) {
 			m->network = true;
-			return store_member_write(s, m);
+			r = store_member_write(s, m);
+			if (r < 0)
+				return pw_error_set(err, r, "write container record: %s",
+						    strerror(-r));
+			return 0;
 		}
 	}
 
@@ -253,9 +267,14 @@ static int start_network(struct store *s, struct clients *cl, const struct hook_
 		struct rpc_client *netd;
 
 		r = get_netd(cl, &netd, err);
+		if (r >= 0)
+			r = daemon_connect(cl->run_dir, "netd", &cl->netd_domains, err);
+		if (r >= 0)
+			r = netd_domains_send(cl->netd_domains, spec, err);
 		if (r < 0)
 			return r;
-		r = netd_group_attach(netd, spec, netns, err);
+		r = netd_group_attach(netd, spec, netns, net, err);
+		trace_step("netd group.attach");
 		if (r < 0)
 			return pw_error_wrap(err, r, "attach group '%s'", spec->group);
 	}
@@ -263,19 +282,21 @@ static int start_network(struct store *s, struct clients *cl, const struct hook_
 	r = store_attachment_write(s, spec->group, &a);
 	if (r < 0)
 		return pw_error_set(err, r, "write group record: %s", strerror(-r));
+	r = netd_domains_recv(cl->netd_domains, spec, net, err);
+	trace_step("netd vnet.show replies");
+	if (r < 0)
+		return pw_error_wrap(err, r, "group '%s'", spec->group);
+	*ret_have_net = true;
 	return 0;
 }
 
-static int write_text(const char *dir, const char *name, const char *text, char **ret_path)
+static int write_text(int dir_fd, const char *dir, const char *name, const char *text,
+		      char **ret_path)
 {
-	_cleanup_close_ int dir_fd = -EBADF;
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp", name);
 	size_t len = strlen(text);
 
-	dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir_fd < 0)
-		return -errno;
 	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
@@ -289,52 +310,61 @@ static int write_text(const char *dir, const char *name, const char *text, char 
 	return 0;
 }
 
-/* Step 4: resolv.conf and hosts for a network member. */
+/* Step 4: resolv.conf and hosts for a network member. With have_net, net
+ * holds the group as this start's attach returned it; else group.show and
+ * vnet.show. */
 static int render_dns(struct store *s, struct clients *cl, const struct hook_spec *spec,
-		      struct oci_container *c, char **ret_resolv, char **ret_hosts,
-		      struct pw_error *err)
+		      struct oci_container *c, struct group_net *net, bool have_net,
+		      char **ret_resolv, char **ret_hosts, struct pw_error *err)
 {
 	struct resolv_defaults defaults = {0};
-	struct group_net net;
 	struct hosts_entry hosts = {0};
 	const char *aliases[HOOK_ALIASES_MAX];
 	_cleanup_free_ char *dir = NULL, *resolv_text = NULL, *hosts_text = NULL;
+	_cleanup_close_ int dir_fd = -EBADF;
 	struct rpc_client *netd;
 	int r;
 
 	r = get_netd(cl, &netd, err);
 	if (r < 0)
 		return r;
-	r = netd_group_net(netd, spec->group, &net, err);
-	if (r < 0)
-		return pw_error_wrap(err, r, "group '%s'", spec->group);
+	if (!have_net) {
+		r = netd_group_net(netd, spec->group, net, err);
+		if (r >= 0)
+			r = netd_group_domains(netd, net, err);
+		trace_step("netd group/vnet.show");
+		if (r < 0)
+			return pw_error_wrap(err, r, "group '%s'", spec->group);
+	}
 
-	for (size_t i = 0; i < net.gateway_count; i++)
-		defaults.nameservers[defaults.nameserver_count++] = net.gateways[i];
-	for (size_t i = 0; i < net.domain_count; i++)
-		defaults.searches[defaults.search_count++] = net.domains[i];
+	for (size_t i = 0; i < net->gateway_count; i++)
+		defaults.nameservers[defaults.nameserver_count++] = net->gateways[i];
+	for (size_t i = 0; i < net->domain_count; i++)
+		defaults.searches[defaults.search_count++] = net->domains[i];
 	r = resolvconf_render(&spec->dns, &defaults, &resolv_text);
 	if (r < 0)
 		return pw_error_set(err, r, "render resolv.conf: %s", strerror(-r));
 
-	for (size_t i = 0; i < net.address_count; i++)
-		hosts.addresses[hosts.address_count++] = net.addresses[i];
-	for (size_t i = 0; i < net.alias_count; i++)
-		aliases[i] = net.aliases[i];
-	hosts.hostname = net.hostname;
-	hosts.domain = net.domain_count > 0 ? net.domains[0] : NULL;
+	for (size_t i = 0; i < net->address_count; i++)
+		hosts.addresses[hosts.address_count++] = net->addresses[i];
+	for (size_t i = 0; i < net->alias_count; i++)
+		aliases[i] = net->aliases[i];
+	hosts.hostname = net->hostname;
+	hosts.domain = net->domain_count > 0 ? net->domains[0] : NULL;
 	hosts.aliases = aliases;
-	hosts.alias_count = net.alias_count;
+	hosts.alias_count = net->alias_count;
 	r = hosts_render(&hosts, &hosts_text);
 	if (r < 0)
 		return pw_error_set(err, r, "render hosts: %s", strerror(-r));
 
-	dir = store_files_dir(s, c->id);
-	if (!dir)
-		return pw_error_set(err, -EIO, "cannot create the hook's files directory");
-	r = write_text(dir, "resolv.conf", resolv_text, ret_resolv);
+	r = store_files_dir(s, c->id, &dir_fd, &dir);
+	if (r < 0)
+		return pw_error_set(err, r, "cannot create the hook's files directory: %s",
+				    strerror(-r));
+	r = write_text(dir_fd, dir, "resolv.conf", resolv_text, ret_resolv);
 	if (r >= 0)
-		r = write_text(dir, "hosts", hosts_text, ret_hosts);
+		r = write_text(dir_fd, dir, "hosts", hosts_text, ret_hosts);
+	trace_step("dns files written");
 	if (r < 0)
 		return pw_error_set(err, r, "write %s: %s", dir, strerror(-r));
 	return 0;
@@ -379,14 +409,16 @@ static int do_start(struct store *s, struct clients *cl, const struct hook_spec 
 	struct bind_request reqs[HOOK_VOLUMES_MAX + 2];
 	_cleanup_free_ char *resolv = NULL, *hosts = NULL;
 	char *mountpoints[HOOK_VOLUMES_MAX] = {0};
+	struct group_net net;
+	bool have_net = false;
 	size_t req_count = 0;
 	int r;
 
-	r = start_network(s, cl, spec, c, m, err);
+	r = start_network(s, cl, spec, c, m, &net, &have_net, err);
 	if (r < 0)
 		return r;
 	if (m->network) {
-		r = render_dns(s, cl, spec, c, &resolv, &hosts, err);
+		r = render_dns(s, cl, spec, c, &net, have_net, &resolv, &hosts, err);
 		if (r < 0)
 			return r;
 		reqs[req_count++] = (struct bind_request){
@@ -401,7 +433,9 @@ static int do_start(struct store *s, struct clients *cl, const struct hook_spec 
 			    (struct bind_request){.source = mountpoints[i],
 						  .dest = spec->volumes[i].dest,
 						  .read_only = spec->volumes[i].read_only};
+		trace_step("shares used");
 		r = mntns_bind_all(c->pid, c->rootfs, reqs, req_count, err);
+		trace_step("mounts made");
 	}
 	for (size_t i = 0; i < spec->volume_count; i++)
 		free(mountpoints[i]);
@@ -428,6 +462,7 @@ int hook_start(const char *run_dir, struct oci_container *c, struct pw_error *er
 	if (r < 0)
 		goto out;
 	r = store_open(run_dir, &s, err);
+	trace_step("store locked");
 	if (r < 0)
 		goto out;
 
@@ -444,15 +479,14 @@ int hook_start(const char *run_dir, struct oci_container *c, struct pw_error *er
 			goto out;
 	}
 
+	/* The record is first written by the step that first acts (attach,
+	 * share.use), before it acts; a start with nothing to do writes it
+	 * once, complete. */
 	memset(&m, 0, sizeof(m));
 	strcpy(m.id, c->id);
 	strcpy(m.group, spec->group);
-	r = store_member_write(&s, &m);
-	if (r < 0) {
-		r = pw_error_set(err, r, "write container record: %s", strerror(-r));
-		goto out;
-	}
 	r = do_start(&s, &cl, spec, c, &m, err);
+	trace_step("start done");
 	if (r < 0) {
 		struct pw_error undo_err = {0};
 
@@ -475,6 +509,7 @@ int hook_stop(const char *run_dir, const char *id, struct pw_error *err)
 	int r;
 
 	r = store_open(run_dir, &s, err);
+	trace_step("store locked");
 	if (r < 0)
 		return r;
 	r = store_container_group(&s, id, group);
@@ -497,7 +532,9 @@ int hook_stop(const char *run_dir, const char *id, struct pw_error *err)
 		r = pw_error_set(err, r, "container record: %s", strerror(-r));
 		goto out;
 	}
+	trace_step("member read");
 	r = member_teardown(&s, &cl, &m, err);
+	trace_step("teardown done");
 out:
 	clients_done(&cl);
 	store_close(&s);

@@ -1,16 +1,88 @@
 /* The hook's run-dir records (see store.h). Records are small JSON files
- * written atomically with lib/state-file.c. */
+ * replaced atomically (a temp file renamed over the record), without
+ * fsync: they describe live kernel state (attached netns, mounts, share
+ * uses) that does not outlive a reboot, so surviving a power loss has no
+ * value, while a hook killed at any moment still leaves either the old or
+ * the new record (rename is atomic). The run dir is a tmpfs on a real
+ * system (/run), where fsync does nothing anyway; elsewhere it would cost
+ * milliseconds per record on a start's critical path.
+ *
+ * Directories are opened relative to RUN_DIR/hook's fd and created one
+ * component at a time only when missing: a start touches a few records,
+ * each path lookup is a syscall. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "json-util.h"
 #include "state-file.h"
 #include "store.h"
 #include "xalloc.h"
+
+/* A record is one member (a few hundred bytes with HOOK_VOLUMES_MAX
+ * shares of SHARE_NAME_MAX names) or an attachment; 16 KiB bounds both
+ * with room. */
+#define RECORD_MAX (16 * 1024)
+
+/* The prefix lib/state-file.c's state_foreach removes as a leftover of an
+ * interrupted write. */
+#define RECORD_TMP_PREFIX ".tmp-"
+
+static int record_write(int dir_fd, const char *name, json_t *value)
+{
+	char text[RECORD_MAX], tmp[64 + GROUP_ID_MAX];
+	_cleanup_close_ int fd = -EBADF;
+	size_t len;
+	ssize_t n;
+
+	len = json_dumpb(value, text, sizeof(text) - 1, JSON_COMPACT | JSON_SORT_KEYS);
+	if (len == 0 || len >= sizeof(text) - 1)
+		return -E2BIG;
+	text[len++] = '\n';
+	snprintf(tmp, sizeof(tmp), RECORD_TMP_PREFIX "%d-%s", (int)getpid(), name);
+	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	if (n != (ssize_t)len || renameat(dir_fd, tmp, dir_fd, name) < 0) {
+		int r = n < 0 || n == (ssize_t)len ? -errno : -EIO;
+
+		unlinkat(dir_fd, tmp, 0);
+		return r;
+	}
+	return 0;
+}
+
+/* -ENOENT if missing, -EBADMSG if not a JSON record. */
+static int record_read(int dir_fd, const char *name, json_t **ret)
+{
+	char text[RECORD_MAX];
+	_cleanup_close_ int fd = -EBADF;
+	ssize_t n;
+
+	fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, text, sizeof(text));
+	if (n < 0)
+		return -errno;
+	if (n == (ssize_t)sizeof(text))
+		return -EBADMSG;
+	*ret = json_loadb(text, (size_t)n, JSON_REJECT_DUPLICATES, NULL);
+	return *ret ? 0 : -EBADMSG;
+}
+
+static int record_remove(int dir_fd, const char *name)
+{
+	if (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
 
 int store_open(const char *run_dir, struct store *ret, struct pw_error *err)
 {
@@ -18,9 +90,12 @@ int store_open(const char *run_dir, struct store *ret, struct pw_error *err)
 	_cleanup_close_ int root_fd = -EBADF, lock_fd = -EBADF;
 	int r;
 
-	r = state_dir_open(root, &root_fd);
-	if (r < 0)
-		return pw_error_set(err, r, "cannot create %s: %s", root, strerror(-r));
+	root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0) {
+		r = state_dir_open(root, &root_fd);
+		if (r < 0)
+			return pw_error_set(err, r, "cannot create %s: %s", root, strerror(-r));
+	}
 	lock_fd = openat(root_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lock_fd < 0)
 		return pw_error_set(err, -errno, "cannot open %s/lock: %m", root);
@@ -45,15 +120,37 @@ void store_close(struct store *s)
 	s->root_fd = s->lock_fd = -EBADF;
 }
 
-/* Opens RUN_DIR/hook/SUB (creating it when create is set). */
+/* Opens RUN_DIR/hook/SUB (SUB relative, no "." or ".." components: built
+ * from validated ids), creating missing directories when create is set. */
 static int open_sub(struct store *s, const char *sub, bool create, int *ret_fd)
 {
-	_cleanup_free_ char *path = xasprintf("%s/%s", s->root, sub);
+	char path[PATH_MAX];
+	size_t len = strlen(sub);
 	int fd;
 
-	if (create)
-		return state_dir_open(path, ret_fd);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(s->root_fd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT || !create) {
+		if (fd < 0)
+			return -errno;
+		*ret_fd = fd;
+		return 0;
+	}
+	if (len >= sizeof(path))
+		return -ENAMETOOLONG;
+	memcpy(path, sub, len + 1);
+	for (char *p = path;; p++) {
+		char saved = *p;
+
+		if (saved != '/' && saved != '\0')
+			continue;
+		*p = '\0';
+		if (mkdirat(s->root_fd, path, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = saved;
+		if (!saved)
+			break;
+	}
+	fd = openat(s->root_fd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	*ret_fd = fd;
@@ -71,7 +168,7 @@ int store_container_group(struct store *s, const char *id, char ret_group[GROUP_
 	r = open_sub(s, "containers", false, &fd);
 	if (r < 0)
 		return r;
-	r = state_read_json(fd, name, &json);
+	r = record_read(fd, name, &json);
 	if (r < 0)
 		return r;
 	if (json_unpack(json, "{s:s}", "group", &group) < 0 || strlen(group) > GROUP_ID_MAX)
@@ -139,40 +236,48 @@ int store_member_read(struct store *s, const char *group, const char *id, struct
 	r = open_sub(s, sub, false, &fd);
 	if (r < 0)
 		return r;
-	r = state_read_json(fd, name, &json);
+	r = record_read(fd, name, &json);
 	if (r < 0)
 		return r;
-	return member_from_json(json, ret);
+	r = member_from_json(json, ret);
+	if (r < 0)
+		return r;
+	/* Found from the index, so the index is there. */
+	ret->indexed = true;
+	return 0;
 }
 
-int store_member_write(struct store *s, const struct member *m)
+int store_member_write(struct store *s, struct member *m)
 {
 	_cleanup_free_ char *sub = members_path(m->group);
 	_cleanup_free_ char *name = xasprintf("%s.json", m->id);
 	_cleanup_close_ int members_fd = -EBADF, containers_fd = -EBADF;
 	json_auto_t *json = member_to_json(m);
-	json_auto_t *index = json_pack("{s:s}", "group", m->group);
 	int r;
 
-	/* The index first: a record nobody can find from the id would leak. */
-	r = open_sub(s, "containers", true, &containers_fd);
-	if (r < 0)
-		return r;
-	r = state_write_json(containers_fd, name, index);
-	if (r < 0)
-		return r;
+	/* The index first: a record nobody can find from the id would leak.
+	 * It names only the group, so once written it stays right. */
+	if (!m->indexed) {
+		json_auto_t *index = json_pack("{s:s}", "group", m->group);
+
+		r = open_sub(s, "containers", true, &containers_fd);
+		if (r < 0)
+			return r;
+		r = record_write(containers_fd, name, index);
+		if (r < 0)
+			return r;
+		m->indexed = true;
+	}
 	r = open_sub(s, sub, true, &members_fd);
 	if (r < 0)
 		return r;
-	return state_write_json(members_fd, name, json);
+	return record_write(members_fd, name, json);
 }
 
 /* rmdir of a directory that may be non-empty or gone: both are fine. */
 static void rmdir_quiet(struct store *s, const char *sub)
 {
-	_cleanup_free_ char *path = xasprintf("%s/%s", s->root, sub);
-
-	(void)rmdir(path);
+	(void)unlinkat(s->root_fd, sub, AT_REMOVEDIR);
 }
 
 int store_member_remove(struct store *s, const struct member *m)
@@ -185,7 +290,7 @@ int store_member_remove(struct store *s, const struct member *m)
 
 	r = open_sub(s, sub, false, &members_fd);
 	if (r >= 0) {
-		r = state_remove(members_fd, name);
+		r = record_remove(members_fd, name);
 		if (r < 0)
 			return r;
 	} else if (r != -ENOENT) {
@@ -199,7 +304,7 @@ int store_member_remove(struct store *s, const struct member *m)
 		return 0;
 	if (r < 0)
 		return r;
-	return state_remove(containers_fd, name);
+	return record_remove(containers_fd, name);
 }
 
 struct count_ctx {
@@ -219,7 +324,7 @@ static int count_one(int dir_fd, const char *name, void *userdata)
 
 	if (++ctx->seen > GROUP_MEMBERS_MAX * 4)
 		return -E2BIG;
-	r = state_read_json(dir_fd, name, &json);
+	r = record_read(dir_fd, name, &json);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -282,7 +387,7 @@ int store_attachment_read(struct store *s, const char *group, struct attachment_
 	r = group_dir(s, group, false, &fd);
 	if (r < 0)
 		return r;
-	r = state_read_json(fd, "attachment.json", &json);
+	r = record_read(fd, "attachment.json", &json);
 	if (r < 0)
 		return r;
 	if (json_unpack(json, "{s:I, s:I, s:o, s:b}", "netns_dev", &dev, "netns_ino", &ino, "vnets",
@@ -316,7 +421,7 @@ int store_attachment_write(struct store *s, const char *group, const struct atta
 	r = group_dir(s, group, true, &fd);
 	if (r < 0)
 		return r;
-	return state_write_json(fd, "attachment.json", json);
+	return record_write(fd, "attachment.json", json);
 }
 
 int store_attachment_remove(struct store *s, const char *group)
@@ -330,36 +435,38 @@ int store_attachment_remove(struct store *s, const char *group)
 		return 0;
 	if (r < 0)
 		return r;
-	r = state_remove(fd, "attachment.json");
+	r = record_remove(fd, "attachment.json");
 	if (r < 0)
 		return r;
 	rmdir_quiet(s, sub);
 	return 0;
 }
 
-char *store_files_dir(struct store *s, const char *id)
+int store_files_dir(struct store *s, const char *id, int *ret_fd, char **ret_path)
 {
-	char *path = xasprintf("%s/files/%s", s->root, id);
+	_cleanup_free_ char *sub = xasprintf("files/%s", id);
+	int r;
 
-	if (mkdir_p(path, 0755) < 0) {
-		free(path);
-		return NULL;
-	}
-	return path;
+	r = open_sub(s, sub, true, ret_fd);
+	if (r < 0)
+		return r;
+	*ret_path = xasprintf("%s/%s", s->root, sub);
+	return 0;
 }
 
 int store_files_remove(struct store *s, const char *id)
 {
 	static const char *const names[] = {"resolv.conf", "hosts"};
-	_cleanup_free_ char *dir = xasprintf("%s/files/%s", s->root, id);
+	_cleanup_free_ char *sub = xasprintf("files/%s", id);
+	_cleanup_close_ int fd = -EBADF;
 
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		_cleanup_free_ char *path = xasprintf("%s/%s", dir, names[i]);
-
-		if (unlink(path) < 0 && errno != ENOENT)
+	fd = openat(s->root_fd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (unlinkat(fd, names[i], 0) < 0 && errno != ENOENT)
 			return -errno;
-	}
-	if (rmdir(dir) < 0 && errno != ENOENT)
+	if (unlinkat(s->root_fd, sub, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		return -errno;
 	return 0;
 }

@@ -45,6 +45,7 @@ struct member {
 		bool read_only;
 	} shares[HOOK_VOLUMES_MAX]; /* shares it holds a use of */
 	size_t share_count;
+	bool indexed; /* not stored: containers/ID.json is known to be written */
 };
 
 struct attachment_record {
@@ -62,8 +63,9 @@ void store_close(struct store *s);
 /* The group a container is recorded in: -ENOENT if none. */
 int store_container_group(struct store *s, const char *id, char ret_group[GROUP_ID_MAX + 1]);
 int store_member_read(struct store *s, const char *group, const char *id, struct member *ret);
-/* Writes the member record and the container index. */
-int store_member_write(struct store *s, const struct member *m);
+/* Writes the member record, and the container index first unless
+ * m->indexed (then sets it). */
+int store_member_write(struct store *s, struct member *m);
 /* Removes both, and the group directory when it is left empty. */
 int store_member_remove(struct store *s, const struct member *m);
 
@@ -76,7 +78,8 @@ int store_attachment_read(struct store *s, const char *group, struct attachment_
 int store_attachment_write(struct store *s, const char *group, const struct attachment_record *a);
 int store_attachment_remove(struct store *s, const char *group);
 
-/* RUN_DIR/hook/files/ID (created), for the generated resolv.conf/hosts. */
-char *store_files_dir(struct store *s, const char *id);
+/* RUN_DIR/hook/files/ID (created), for the generated resolv.conf/hosts:
+ * an open fd of it and its path. */
+int store_files_dir(struct store *s, const char *id, int *ret_fd, char **ret_path);
 /* Removes RUN_DIR/hook/files/ID and what is in it. */
 int store_files_remove(struct store *s, const char *id);

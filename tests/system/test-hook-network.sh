@@ -18,9 +18,21 @@ make_rootfs "$T/rootfs"
 make_bundle "$T/web" "$T/rootfs" '"podwire.vnet":"front","podwire.hostname":"web"'
 make_bundle "$T/api" "$T/rootfs" '"podwire.vnet":"front","podwire.hostname":"api","podwire.aliases":"backend"'
 make_bundle "$T/db" "$T/rootfs" '"podwire.vnet":"back","podwire.hostname":"db"'
+# db's hook runs with PODWIRE_HOOK_TRACE=1 (checked below with crun, which
+# keeps a hook's stderr); the others without.
+sed -i 's/"PODWIRE_RUN_DIR=/"PODWIRE_HOOK_TRACE=1","PODWIRE_RUN_DIR=/' "$T/db/config.json"
 start_container web "$T/web"
 start_container api "$T/api"
 start_container db "$T/db"
+
+if [ "${RUNTIME:-runc}" = crun ]; then
+	log "PODWIRE_HOOK_TRACE=1 prints the hook's steps; without it, nothing"
+	grep -q 'podwire-hook: trace: netd group.attach .* us' "$T/db/hook-stderr.log" ||
+		fail "no trace of the attach in db's hook stderr: $(cat "$T/db/hook-stderr.log")"
+	grep -q 'podwire-hook: trace: mounts made .* faults)' "$T/db/hook-stderr.log" ||
+		fail "no trace of the mounts in db's hook stderr"
+	! grep -q trace: "$T/web/hook-stderr.log" 2>/dev/null || fail "web's hook traced without asking"
+fi
 
 api_ip=$(cexec api ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1)
 db_ip=$(cexec db ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1)
