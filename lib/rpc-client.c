@@ -9,6 +9,7 @@
 #include "line-buffer.h"
 #include "rpc-client.h"
 #include "rpc-server.h"
+#include "xalloc.h"
 
 struct rpc_client {
 	int fd;
@@ -148,10 +149,13 @@ int rpc_client_call(struct rpc_client *c, const char *method, json_t *params,
 	text = json_dump_line(req);
 	if (!text)
 		return pw_error_set(err, -ENOMEM, "out of memory");
+	/* One send for the line and its newline: two would wake the daemon
+	 * twice per call. */
 	size_t len = strlen(text);
-	r = send_all(c, text, len);
-	if (r >= 0)
-		r = send_all(c, "\n", 1);
+	text = xrealloc(text, len + 2);
+	text[len] = '\n';
+	text[len + 1] = '\0';
+	r = send_all(c, text, len + 1);
 	if (r < 0)
 		return pw_error_set(err, r, "send to daemon: %s", strerror(-r));
 
