@@ -59,7 +59,9 @@ for n in $(seq 1000); do
 done
 vnets=(pw-a,10.1.0.0/24 pw-x,10.2.0.0/16)
 
-in_ns b iperf3 -s -p 5201 >/dev/null 2>&1 &
+# Not through in_ns: $! must be iperf3 itself (ip netns exec execs it), so
+# that cleanup's kill reaches it and no server outlives the run.
+ip netns exec "${prefix}b" iperf3 -s -p 5201 >/dev/null 2>&1 &
 server_pid=$!
 gbps() {
 	local out
@@ -74,6 +76,7 @@ gbps() {
 	exit 1
 }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 : >"$tmp/bare"
 : >"$tmp/ours"
 for _ in $(seq "$runs"); do
@@ -89,6 +92,7 @@ median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }
 bare=$(median "$tmp/bare")
 ours=$(median "$tmp/ours")
 echo "datapath: iperf3 TCP between two groups on one bridge, $runs x 5 s each, medians"
+echo "  load average before / after: $load_before / $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
 printf '  bare bridge, no rules:     %6.2f Gbit/s\n' "$bare"
 printf '  podwire rules (1,002 groups): %6.2f Gbit/s   (tx counter of the sender: %s bytes in the last run)\n' "$ours" "$tx"
 awk -v a="$ours" -v b="$bare" 'BEGIN { printf "  ratio ours/bare: %.3f (target >= 0.95)\n", a / b }'

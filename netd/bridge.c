@@ -1,6 +1,8 @@
 /* VNet bridges (see bridge.h). */
 #include <errno.h>
 #include <net/if.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <netlink/route/link.h>
 
 #include "bridge.h"
@@ -24,6 +26,22 @@ int bridge_ifindex(struct nl_sock *sock, const char *name, int *ret_ifindex)
 	if (!is_bridge(link))
 		return -EINVAL;
 	*ret_ifindex = rtnl_link_get_ifindex(link);
+	return 0;
+}
+
+int bridge_ifindex_fast(struct nl_sock *sock, const char *name, int *ret_ifindex)
+{
+	char path[sizeof("/sys/class/net//bridge") + IFNAMSIZ];
+	unsigned ifindex = if_nametoindex(name);
+
+	if (ifindex == 0)
+		return errno == ENODEV ? -ENODEV : bridge_ifindex(sock, name, ret_ifindex);
+	/* sysfs shows the netns it was mounted in: when that is not ours
+	 * (or it is not mounted), ask netlink. */
+	snprintf(path, sizeof(path), "/sys/class/net/%s/bridge", name);
+	if (access(path, F_OK) < 0)
+		return bridge_ifindex(sock, name, ret_ifindex);
+	*ret_ifindex = (int)ifindex;
 	return 0;
 }
 

@@ -16,3 +16,8 @@ int bridge_ensure(struct nl_sock *sock, const struct vnet *vnet, struct pw_error
 int bridge_remove(struct nl_sock *sock, const char *name);
 /* ifindex of the bridge; -ENODEV if missing, -EINVAL if not a bridge. */
 int bridge_ifindex(struct nl_sock *sock, const char *name, int *ret_ifindex);
+/* The same, for the attach path: by name (SIOCGIFINDEX) and sysfs when
+ * they can tell, else as bridge_ifindex. No RTM_GETLINK: the kernel would
+ * first run the bridge's pending link events, whose IPv6 route walk grows
+ * with the groups. */
+int bridge_ifindex_fast(struct nl_sock *sock, const char *name, int *ret_ifindex);

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <net/if.h>
 #include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/ip.h>
 #include <linux/rtnetlink.h>
 #include <netlink/errno.h>
 #include <netlink/route/addr.h>
@@ -132,6 +134,49 @@ int link_set(struct nl_sock *sock, int ifindex, unsigned flags, unsigned mtu)
 	if (mtu > 0)
 		rtnl_link_set_mtu(change, mtu);
 	return netlink_errno(rtnl_link_change(sock, orig, change, 0));
+}
+
+int link_set_af(struct nl_sock *sock, int ifindex, const char *name, bool arp_notify,
+		bool no_ipv6_addrs)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex};
+	struct nlattr *af, *family, *conf;
+	struct nl_msg *msg;
+	int r;
+
+	msg = nlmsg_alloc_simple(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK);
+	if (!msg)
+		return -ENOMEM;
+	r = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
+	if (r >= 0 && ifindex == 0)
+		r = nla_put_string(msg, IFLA_IFNAME, name);
+	af = r < 0 ? NULL : nla_nest_start(msg, IFLA_AF_SPEC);
+	if (!af)
+		goto nomem;
+	if (arp_notify) {
+		family = nla_nest_start(msg, AF_INET);
+		conf = family ? nla_nest_start(msg, IFLA_INET_CONF) : NULL;
+		if (!conf || nla_put_u32(msg, IPV4_DEVCONF_ARP_NOTIFY, 1) < 0)
+			goto nomem;
+		nla_nest_end(msg, conf);
+		nla_nest_end(msg, family);
+	}
+	if (no_ipv6_addrs) {
+		family = nla_nest_start(msg, AF_INET6);
+		if (!family ||
+		    nla_put_u8(msg, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE) < 0)
+			goto nomem;
+		nla_nest_end(msg, family);
+	}
+	nla_nest_end(msg, af);
+	r = nl_send_auto_complete(sock, msg);
+	nlmsg_free(msg);
+	if (r < 0)
+		return netlink_errno(r);
+	return netlink_errno(nl_wait_for_ack(sock));
+nomem:
+	nlmsg_free(msg);
+	return -ENOMEM;
 }
 
 struct foreach_ctx {

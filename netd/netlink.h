@@ -44,6 +44,16 @@ int link_get(struct nl_sock *sock, const char *name, struct rtnl_link **ret_link
 int link_delete(struct nl_sock *sock, const char *name);
 /* Sets flags (IFF_UP...) and, if mtu > 0, the MTU of an existing link. */
 int link_set(struct nl_sock *sock, int ifindex, unsigned flags, unsigned mtu);
+/* Sets per-interface address-family settings of a link, by ifindex (or by
+ * name when ifindex is 0), in one RTM_SETLINK: arp_notify (IPv4 devconf)
+ * if arp_notify, IPv6 addr_gen_mode none (no link-local address, so no
+ * DAD, MLD or router solicitation) if no_ipv6_addrs. Netlink rather than
+ * /proc/sys: opening a path under /proc/sys/net/ipv6/conf costs time
+ * linear in the number of network namespaces that ever looked it up (their
+ * dentries share one hash chain), so a sysctl per attach grows with the
+ * groups. -EAFNOSUPPORT on a kernel without IPv6 when no_ipv6_addrs. */
+int link_set_af(struct nl_sock *sock, int ifindex, const char *name, bool arp_notify,
+		bool no_ipv6_addrs);
 /* Calls cb for every link in the socket's netns (one dump). */
 int link_foreach(struct nl_sock *sock, int (*cb)(struct rtnl_link *link, void *userdata),
 		 void *userdata);

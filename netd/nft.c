@@ -24,10 +24,15 @@
  * bridge podwire
  *   set tx, rx, spoofed  ifname, counter  every group's host veth
  *   set macs      ifname . ether_addr
- *   set addrs4    ifname . ether_addr . ipv4_addr  what a group may send from
- *   set addrs6    ifname . ether_addr . ipv6_addr
- *   chain prerouting   filter hook prerouting, priority -200: group ports
- *                      (counted) jump to chain group: anti-spoofing
+ *   set addrs4    ifname . ether_addr . ipv4_addr, counter  what a group may
+ *                 send from (the counters: IPv4 it sent, part of its tx)
+ *   set addrs6    ifname . ether_addr . ipv6_addr, counter
+ *   set arp4      addrs4 without counters (ARP checks)
+ *   chain prerouting   filter hook prerouting, priority -200: a group's own
+ *                      IP packets accepted (and counted) by one lookup, not
+ *                      tracked when bridged to another group; anything
+ *                      else from group ports counted in tx and checked in
+ *                      chain group: anti-spoofing
  *   chain postrouting  filter hook postrouting, priority -200: rx counters
  * All base chains have policy accept. The rules are static; a VNet, a
  * peering or a group only changes elements.
@@ -49,6 +54,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_nat.h>
 #include <net/if.h>
+#include <linux/if_packet.h> /* PACKET_OTHERHOST, what meta pkttype loads */
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -170,6 +176,7 @@ enum nft_set_index {
 	NFT_SET_MACS,
 	NFT_SET_ADDRS4,
 	NFT_SET_ADDRS6,
+	NFT_SET_ARP4,
 	NFT_SET_COUNT,
 };
 
@@ -237,14 +244,21 @@ static const struct nft_set_def {
     [NFT_SET_MACS] = {"macs", NFT_TABLE_BRIDGE, NFT_CONCAT2(NFT_TYPE_IFNAME, NFT_TYPE_ETHERADDR),
 		      IFNAMSIZ + 8, 0, NFT_BYTEORDER_HOST,
 		      .comment = NFT_OWNER ": the MAC each group port may send from"},
+    /* The lookup that lets a group's IP packet through also counts it:
+     * a group's tx is its tx element plus its addrs4 and addrs6 ones. */
     [NFT_SET_ADDRS4] = {"addrs4", NFT_TABLE_BRIDGE,
 			NFT_CONCAT3(NFT_TYPE_IFNAME, NFT_TYPE_ETHERADDR, NFT_TYPE_IPADDR),
-			IFNAMSIZ + 8 + 4, 0, NFT_BYTEORDER_HOST,
+			IFNAMSIZ + 8 + 4, 0, NFT_BYTEORDER_HOST, .counter = true,
 			.comment = NFT_OWNER ": the IPv4 addresses each group port may send from"},
     [NFT_SET_ADDRS6] = {"addrs6", NFT_TABLE_BRIDGE,
 			NFT_CONCAT3(NFT_TYPE_IFNAME, NFT_TYPE_ETHERADDR, NFT_TYPE_IP6ADDR),
-			IFNAMSIZ + 8 + 16, 0, NFT_BYTEORDER_HOST,
+			IFNAMSIZ + 8 + 16, 0, NFT_BYTEORDER_HOST, .counter = true,
 			.comment = NFT_OWNER ": the IPv6 addresses each group port may send from"},
+    /* addrs4 without counters, for checking ARP (counted in tx). */
+    [NFT_SET_ARP4] = {"arp4", NFT_TABLE_BRIDGE,
+		      NFT_CONCAT3(NFT_TYPE_IFNAME, NFT_TYPE_ETHERADDR, NFT_TYPE_IPADDR),
+		      IFNAMSIZ + 8 + 4, 0, NFT_BYTEORDER_HOST,
+		      .comment = NFT_OWNER ": the IPv4 addresses each group port may ARP for"},
 };
 
 static uint32_t nft_set_family(enum nft_set_index set)
@@ -991,10 +1005,32 @@ static void nft_inet_rules_messages(struct nft_batch *b)
 	}
 }
 
+/* ether saddr . SOURCE ADDRESS lookup in addrs4/addrs6 of a group port:
+ * iifname . ether saddr . ip saddr @addrs4 (ip6: @addrs6). */
+static void nft_add_own_address(struct nftnl_rule *r, bool v6)
+{
+	const unsigned mac_word = IFNAMSIZ / 4, addr_word = (IFNAMSIZ + 8) / 4;
+
+	nft_add_ether_type(r, v6 ? NFT_ETH_P_IPV6 : NFT_ETH_P_IP);
+	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
+	nft_add_payload(r, NFT_PAYLOAD_LL_HEADER, 6, NFT_MAC_LEN, nft_concat_reg(mac_word));
+	nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4,
+			nft_concat_reg(addr_word));
+	nft_add_lookup(r, NFT_REG_1, v6 ? NFT_SET_ADDRS6 : NFT_SET_ADDRS4, false);
+}
+
 /* bridge podwire: what each group port may send. Frames from ports that
- * are not a group's pass untouched; a group's frames are counted and
- * checked in chain "group", the common case (IPv4 or IPv6 from its own MAC
- * and address) first, so a frame costs two lookups. */
+ * are not a group's pass untouched. The common case costs one rule and
+ * one lookup: an IPv4 or IPv6 packet from a group's own MAC and address
+ * is accepted by the lookup that also counts it (the element's counter is
+ * part of the group's tx). When it is bridged to another port (its
+ * destination MAC is not the bridge's own: pkttype other), conntrack is
+ * skipped (notrack): frames between two groups of one bridge need no
+ * connection state (the inet forward chain decides them by bridge pair
+ * alone, and no NAT applies to them), and tracking them is the largest
+ * part of what the rules cost. Whatever else a group port sends (ARP,
+ * IPv6 link-local and DAD, spoofed frames) is counted in tx and checked in
+ * chain "group". What a group is sent costs one lookup (rx). */
 static void nft_bridge_rules_messages(struct nft_batch *b)
 {
 	const uint32_t bridge = NFPROTO_BRIDGE;
@@ -1005,7 +1041,28 @@ static void nft_bridge_rules_messages(struct nft_batch *b)
 	struct nftnl_expr *e;
 	int v6;
 
-	/* iifname @tx jump group (the lookup counts what the group sends) */
+	for (v6 = 0; v6 < 2; v6++) {
+		/* meta pkttype other iifname . ether saddr . ip saddr @addrs4
+		 * notrack accept */
+		r = nft_rule_new(bridge, "prerouting");
+		nft_add_meta(r, NFT_META_PKTTYPE, NFT_REG_1);
+		nft_add_cmp_u8(r, NFT_REG_1, NFT_CMP_EQ, PACKET_OTHERHOST);
+		nft_add_own_address(r, v6);
+		nftnl_rule_add_expr(r, nft_expr_new("notrack"));
+		nft_add_verdict(r, NF_ACCEPT);
+		nft_rule_message(b, r,
+				 v6 ? "a group's own IPv6 addresses, to another group"
+				    : "a group's own IPv4 addresses, to another group");
+
+		/* iifname . ether saddr . ip saddr @addrs4 accept */
+		r = nft_rule_new(bridge, "prerouting");
+		nft_add_own_address(r, v6);
+		nft_add_verdict(r, NF_ACCEPT);
+		nft_rule_message(
+		    b, r, v6 ? "a group's own IPv6 addresses" : "a group's own IPv4 addresses");
+	}
+
+	/* iifname @tx jump group (the lookup counts it) */
 	r = nft_rule_new(bridge, "prerouting");
 	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
 	nft_add_lookup(r, NFT_REG_1, NFT_SET_TX, false);
@@ -1014,32 +1071,18 @@ static void nft_bridge_rules_messages(struct nft_batch *b)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NFT_JUMP);
 	nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, "group");
 	nftnl_rule_add_expr(r, e);
-	nft_rule_message(b, r, "count and check what each group sends");
+	nft_rule_message(b, r, "count and check anything else a group sends");
 
-	/* ether type ip iifname . ether saddr . ip saddr @addrs4 accept */
-	for (v6 = 0; v6 < 2; v6++) {
-		r = nft_rule_new(bridge, "group");
-		nft_add_ether_type(r, v6 ? NFT_ETH_P_IPV6 : NFT_ETH_P_IP);
-		nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
-		nft_add_payload(r, NFT_PAYLOAD_LL_HEADER, 6, NFT_MAC_LEN, nft_concat_reg(mac_word));
-		nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4,
-				nft_concat_reg(addr_word));
-		nft_add_lookup(r, NFT_REG_1, v6 ? NFT_SET_ADDRS6 : NFT_SET_ADDRS4, false);
-		nft_add_verdict(r, NF_ACCEPT);
-		nft_rule_message(
-		    b, r, v6 ? "a group's own IPv6 addresses" : "a group's own IPv4 addresses");
-	}
-
-	/* ether type arp iifname . ether saddr . arp saddr ip @addrs4
-	 * iifname . arp saddr ether . arp saddr ip @addrs4 accept */
+	/* ether type arp iifname . ether saddr . arp saddr ip @arp4
+	 * iifname . arp saddr ether @macs accept */
 	r = nft_rule_new(bridge, "group");
 	nft_add_ether_type(r, NFT_ETH_P_ARP);
 	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
 	nft_add_payload(r, NFT_PAYLOAD_LL_HEADER, 6, NFT_MAC_LEN, nft_concat_reg(mac_word));
 	nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 14, 4, nft_concat_reg(addr_word));
-	nft_add_lookup(r, NFT_REG_1, NFT_SET_ADDRS4, false);
+	nft_add_lookup(r, NFT_REG_1, NFT_SET_ARP4, false);
 	nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, NFT_MAC_LEN, nft_concat_reg(mac_word));
-	nft_add_lookup(r, NFT_REG_1, NFT_SET_ADDRS4, false);
+	nft_add_lookup(r, NFT_REG_1, NFT_SET_MACS, false);
 	nft_add_verdict(r, NF_ACCEPT);
 	nft_rule_message(b, r, "ARP for a group's own IPv4 addresses");
 
@@ -1384,6 +1427,8 @@ static int nft_group_elems(struct nft_elem_list *list, const struct nft_group_sp
 		nft_elem_list_add(list,
 				  att->addrs[i].family == AF_INET ? NFT_SET_ADDRS4 : NFT_SET_ADDRS6,
 				  key, IFNAMSIZ + 8 + size, 0);
+		if (att->addrs[i].family == AF_INET)
+			nft_elem_list_add(list, NFT_SET_ARP4, key, IFNAMSIZ + 8 + size, 0);
 	}
 	for (i = 0; i < att->port_count; i++) {
 		const struct nft_port_spec *p = &att->ports[i];
@@ -1610,12 +1655,16 @@ int nft_group_remove(struct nft_ctx *ctx, const struct nft_group_spec *attachmen
 	return r;
 }
 
-/* Counters: a dump of the elements of each counter set. */
-static const enum nft_set_index nft_counter_sets[NFT_COUNTER_KIND_COUNT] = {
-    [NFT_COUNTER_GROUP_TX] = NFT_SET_TX,
-    [NFT_COUNTER_GROUP_RX] = NFT_SET_RX,
-    [NFT_COUNTER_SPOOFED] = NFT_SET_SPOOFED,
-    [NFT_COUNTER_DROPPED] = NFT_SET_DROPPED,
+/* Counters: a dump of the elements of each counter set, summed per kind
+ * and name (a group's tx is its tx, addrs4 and addrs6 elements: keys
+ * start with the host ifname). */
+static const struct nft_counter_source {
+	enum nft_set_index set;
+	enum nft_counter_kind kind;
+} nft_counter_sources[] = {
+    {NFT_SET_TX, NFT_COUNTER_GROUP_TX},	    {NFT_SET_ADDRS4, NFT_COUNTER_GROUP_TX},
+    {NFT_SET_ADDRS6, NFT_COUNTER_GROUP_TX}, {NFT_SET_RX, NFT_COUNTER_GROUP_RX},
+    {NFT_SET_SPOOFED, NFT_COUNTER_SPOOFED}, {NFT_SET_DROPPED, NFT_COUNTER_DROPPED},
 };
 
 struct nft_counter_dump {
@@ -1645,7 +1694,7 @@ static int nft_counter_elem_cb(struct nftnl_set_elem *e, void *data)
 	uint32_t key_len = 0;
 
 	key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &key_len);
-	if (!key || key_len != IFNAMSIZ)
+	if (!key || key_len < IFNAMSIZ)
 		return 0;
 	if (counters->count == dump->allocated) {
 		dump->allocated = dump->allocated ? dump->allocated * 2 : 64;
@@ -1680,9 +1729,8 @@ static int nft_counter_msg_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 static int nft_counters_dump_set(struct nft_ctx *ctx, struct nft_counter_dump *dump,
-				 struct pw_error *err)
+				 enum nft_set_index set, struct pw_error *err)
 {
-	enum nft_set_index set = nft_counter_sets[dump->kind];
 	_cleanup_free_ char *buf = xmalloc(MNL_SOCKET_BUFFER_SIZE);
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
@@ -1721,19 +1769,42 @@ static int nft_counters_dump_set(struct nft_ctx *ctx, struct nft_counter_dump *d
 	}
 }
 
+static int nft_counter_cmp(const void *a, const void *b)
+{
+	const struct nft_counter *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
 int nft_counters_read(struct nft_ctx *ctx, struct nft_counters *ret, struct pw_error *err)
 {
 	struct nft_counter_dump dump = {.counters = ret};
+	size_t i, out;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	for (dump.kind = 0; dump.kind < NFT_COUNTER_KIND_COUNT; dump.kind++) {
-		r = nft_counters_dump_set(ctx, &dump, err);
+	for (i = 0; i < ARRAY_SIZE(nft_counter_sources); i++) {
+		dump.kind = nft_counter_sources[i].kind;
+		r = nft_counters_dump_set(ctx, &dump, nft_counter_sources[i].set, err);
 		if (r < 0) {
 			nft_counters_done(ret);
 			return r;
 		}
 	}
+	/* Sorted, one item per kind and name: finds are binary searches. */
+	if (ret->count)
+		qsort(ret->items, ret->count, sizeof(ret->items[0]), nft_counter_cmp);
+	for (i = 0, out = 0; i < ret->count; i++) {
+		if (out > 0 && nft_counter_cmp(&ret->items[out - 1], &ret->items[i]) == 0) {
+			ret->items[out - 1].packets += ret->items[i].packets;
+			ret->items[out - 1].bytes += ret->items[i].bytes;
+			continue;
+		}
+		ret->items[out++] = ret->items[i];
+	}
+	ret->count = out;
 	return 0;
 }
 
@@ -1747,10 +1818,13 @@ void nft_counters_done(struct nft_counters *counters)
 const struct nft_counter *nft_counters_find(const struct nft_counters *counters,
 					    enum nft_counter_kind kind, const char *name)
 {
-	for (size_t i = 0; i < counters->count; i++)
-		if (counters->items[i].kind == kind && streq(counters->items[i].name, name))
-			return &counters->items[i];
-	return NULL;
+	struct nft_counter key = {.kind = kind};
+
+	if (!counters->count || strlen(name) >= IFNAMSIZ)
+		return NULL;
+	memcpy(key.name, name, strlen(name) + 1);
+	return bsearch(&key, counters->items, counters->count, sizeof(counters->items[0]),
+		       nft_counter_cmp);
 }
 
 static int nft_one_table_exists(struct nft_ctx *ctx, uint32_t family)

@@ -215,7 +215,7 @@ int netd_attachment_create(struct netd *netd, const struct pw_group *group, size
 	struct veth_config config;
 	int bridge_index, r;
 
-	r = bridge_ifindex(netd->nl, vnet->bridge, &bridge_index);
+	r = bridge_ifindex_fast(netd->nl, vnet->bridge, &bridge_index);
 	if (r == -ENODEV) {
 		/* Someone deleted the bridge: put it back rather than fail. */
 		r = bridge_ensure(netd->nl, vnet, err);

@@ -5,8 +5,8 @@
  * no moment where it sits in the host netns. Addresses, the default route
  * and lo go through a netlink socket opened inside the group's netns;
  * netd's thread enters the netns once per attachment, to create that
- * socket and write the group end's sysctls (per-netns files), and leaves
- * at once. */
+ * socket (and, on a dual-stack VNet, write two IPv6 sysctls of the group
+ * end, per-netns files), and leaves at once. */
 #pragma once
 
 #include <netlink/socket.h>

@@ -73,18 +73,20 @@ done
 bridge_ruleset=$(in_ns h nft list table bridge podwire)
 for want in 'iifname @tx jump group comment "podwire: ' \
 	'iifname . ether saddr != @macs iifname @spoofed drop comment "podwire: ' \
+	'meta pkttype other iifname . ether saddr . ip saddr @addrs4 notrack accept comment "podwire: ' \
+	'meta pkttype other iifname . ether saddr . ip6 saddr @addrs6 notrack accept comment "podwire: ' \
 	'iifname . ether saddr . ip saddr @addrs4 accept comment "podwire: ' \
-	'iifname . arp saddr ether . arp saddr ip @addrs4 accept comment "podwire: ' \
+	'iifname . ether saddr . arp saddr ip @arp4 iifname . arp saddr ether @macs accept comment "podwire: ' \
 	'iifname @spoofed drop comment "podwire: ' \
 	'oifname @rx comment "podwire: '; do
 	assert_contains "$bridge_ruleset" "$want" "bridge rule listing"
 done
 # Every rule carries the owner comment.
 all_rules() { in_ns h nft -a list table inet podwire; in_ns h nft -a list table bridge podwire; }
-rules=$(all_rules | grep -c -E '^\s+(ct|iif|oif|ip|dnat).*# handle' || true)
+rules=$(all_rules | grep -c -E '^\s+(ct|iif|oif|ip|dnat|meta).*# handle' || true)
 owned=$(all_rules | grep -c 'comment "podwire: .*# handle' || true)
 assert_eq "$owned" "$rules" "rules with the podwire comment"
-assert_eq "$rules" 27 "rule count"
+assert_eq "$rules" 29 "rule count"
 assert_eq "$(elems dropped)" "pw-a pw-b pw-c" "dropped (a counter per bridge)"
 assert_eq "$(elems subnets4)" "10.1.0.0/24 10.2.0.0/24 10.3.0.0/16" "subnets4 (every VNet)"
 
@@ -188,6 +190,7 @@ assert_eq "$(elems spoofed bridge)" "pwvg1 pwvg2" "spoofed"
 assert_eq "$(elems macs bridge)" "pwvg1 . 02:00:00:00:00:01 pwvg2 . 02:00:00:00:00:02" "macs"
 assert_eq "$(elems addrs4 bridge)" "pwvg1 . 02:00:00:00:00:01 . 10.1.0.2 pwvg2 . 02:00:00:00:00:02 . 10.2.0.2" "addrs4"
 assert_eq "$(elems addrs6 bridge)" "pwvg1 . 02:00:00:00:00:01 . fd00:1::2" "addrs6"
+assert_eq "$(elems arp4 bridge)" "pwvg1 . 02:00:00:00:00:01 . 10.1.0.2 pwvg2 . 02:00:00:00:00:02 . 10.2.0.2" "arp4"
 ports=$(in_ns h nft list map inet podwire ports4)
 assert_contains "$ports" "tcp . 8080 : 10.1.0.2 . 80" "wildcard port"
 ports=$(in_ns h nft list map inet podwire ports4a)
@@ -211,7 +214,7 @@ assert_contains "$err" "no IPv4 address to publish a port to" "no address of the
 log "group remove: everything gone; twice is fine"
 drv group-remove "$G1" "$G2"
 drv group-remove "$G1" "$G2"
-for set in tx rx spoofed macs addrs4 addrs6; do
+for set in tx rx spoofed macs addrs4 addrs6 arp4; do
 	assert_eq "$(elems $set bridge)" "" "$set after group remove"
 done
 assert_eq "$(in_ns h nft -j list map inet podwire ports4 | jq '[.nftables[] | select(.map) | .map.elem // [] | length] | add')" 0 "ports4 after group remove"
