@@ -110,6 +110,10 @@ install: all
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
 	for m in docs/man/*.1; do [ -e "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
 	for m in docs/man/*.8; do [ -e "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; true
+	# oci-hooks(5) file for podman and CRI-O, naming the installed hook
+	install -d $(DESTDIR)$(PREFIX)/share/containers/oci/hooks.d
+	sed 's|"/usr/local/bin/podwire-hook"|"$(PREFIX)/bin/podwire-hook"|' runtime-hooks/hooks.d/podwire.json \
+		>$(DESTDIR)$(PREFIX)/share/containers/oci/hooks.d/podwire.json
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
