@@ -35,6 +35,7 @@
  * after a first check instead of asking for security.capability on every
  * write(2), one round trip each. */
 #define WIRE_INIT_HANDLE_KILLPRIV_V2 (1u << 28)
+#define WIRE_INIT_WRITEBACK_CACHE    (1u << 16)
 /* FUSE_PASSTHROUGH is bit 37 of the 64-bit flags: bit 5 of flags2;
  * FUSE_DIRECT_IO_ALLOW_MMAP bit 36 (shared mmap of a file opened with
  * direct I/O, as volumed opens writers on a share with a byte quota). */
