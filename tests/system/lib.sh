@@ -8,6 +8,8 @@ set -euo pipefail
 
 PODWIRE_BUILD=${PODWIRE_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../build" && pwd)}
 BIN=$PODWIRE_BUILD
+# The TCP/UDP echo peer of the port and NAT tests.
+ECHO_PEER=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/echo-peer.py
 TEST_NAME=$(basename "$0" .sh)
 T=$(mktemp -d "/tmp/pwt.XXXXXX")
 # Short: interface and netns names are limited, and tests run in parallel.

@@ -50,51 +50,13 @@ in_ns o ip link set lo up
 in_ns o ip addr add 192.0.2.2/24 dev eth0
 in_ns o ip link set eth0 up
 
-# A TCP and UDP echo of the client's address: "who sees whom".
-cat >"$T/echo.py" <<'EOF'
-import socket, sys, threading, time
-if sys.argv[1] == "serve":
-    def tcp(port):
-        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("::", port)); s.listen(64)
-        while True:
-            c, peer = s.accept()
-            c.sendall(("%s %d" % (peer[0].replace("::ffff:", ""), port)).encode()); c.close()
-    def udp(port):
-        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-        s.bind(("::", port))
-        while True:
-            data, peer = s.recvfrom(65535)
-            s.sendto(("%s %d" % (peer[0].replace("::ffff:", ""), port)).encode(), peer)
-    for p in sys.argv[2:]:
-        proto, port = p.split("/")[1], int(p.split("/")[0])
-        threading.Thread(target=tcp if proto == "tcp" else udp, args=(port,), daemon=True).start()
-    threading.Event().wait()
-else:  # ask tcp|udp HOST PORT [SIZE]: prints what the server saw, or nothing
-    proto, host, port = sys.argv[2], sys.argv[3], int(sys.argv[4])
-    size = int(sys.argv[5]) if len(sys.argv) > 5 else 1
-    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-    for _ in range(10):  # the server may still be starting
-        try:
-            if proto == "tcp":
-                s = socket.create_connection((host, port), timeout=1)
-                print(s.recv(100).decode()); break
-            s = socket.socket(fam, socket.SOCK_DGRAM); s.settimeout(0.3)
-            s.sendto(b"x" * size, (host, port)); print(s.recv(100).decode()); break
-        except socket.timeout:
-            if proto == "tcp":
-                break  # dropped: a refused connection is the server still starting
-        except OSError:
-            time.sleep(0.1)
-EOF
 serve() { # GROUP PORT/PROTO...
 	local g=$1
 	shift
-	in_ns "$g" python3 "$T/echo.py" serve "$@" >>"$T/echo-$g.log" 2>&1 &
+	in_ns "$g" python3 "$ECHO_PEER" serve "$@" >>"$T/echo-$g.log" 2>&1 &
 	track_pid $!
 }
-ask() { in_ns "$1" python3 "$T/echo.py" ask "${@:2}"; }
+ask() { in_ns "$1" python3 "$ECHO_PEER" ask "${@:2}"; }
 counter() { # KIND NAME FIELD(3=packets, 4=bytes)
 	drv counters | awk -v k="$1" -v n="$2" -v f="$3" '$1 == k && $2 == n { print $f }'
 }

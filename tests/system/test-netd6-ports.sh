@@ -52,50 +52,13 @@ pw group attach a2 --netns "/run/netns/${NS_PREFIX}a2" --vnet a --publish 192.0.
 err=$(must_fail pw group attach a2 --netns "/run/netns/${NS_PREFIX}a2" --vnet a --publish 8082:80)
 assert_contains "$err" "different" "a repeated attach with other ports"
 
-# A TCP/UDP echo of the client's address.
-cat >"$T/echo.py" <<'EOF'
-import socket, sys, threading, time
-if sys.argv[1] == "serve":
-    def tcp(port):
-        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("::", port)); s.listen(64)
-        while True:
-            c, peer = s.accept()
-            c.sendall(("%s %d" % (peer[0].replace("::ffff:", ""), port)).encode()); c.close()
-    def udp(port):
-        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-        s.bind(("::", port))
-        while True:
-            data, peer = s.recvfrom(65535)
-            s.sendto(("%s %d" % (peer[0].replace("::ffff:", ""), port)).encode(), peer)
-    for p in sys.argv[2:]:
-        proto, port = p.split("/")[1], int(p.split("/")[0])
-        threading.Thread(target=tcp if proto == "tcp" else udp, args=(port,), daemon=True).start()
-    threading.Event().wait()
-else:  # ask tcp|udp HOST PORT: prints what the server saw, or nothing
-    proto, host, port = sys.argv[2], sys.argv[3], int(sys.argv[4])
-    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-    for _ in range(10):
-        try:
-            if proto == "tcp":
-                s = socket.create_connection((host, port), timeout=1)
-                print(s.recv(100).decode()); break
-            s = socket.socket(fam, socket.SOCK_DGRAM); s.settimeout(0.3)
-            s.sendto(b"x", (host, port)); print(s.recv(100).decode()); break
-        except socket.timeout:
-            if proto == "tcp":
-                break
-        except OSError:
-            time.sleep(0.1)
-EOF
 serve() {
 	local g=$1
 	shift
-	in_ns "$g" "$PY" "$T/echo.py" serve "$@" >>"$T/echo-$g.log" 2>&1 &
+	in_ns "$g" "$PY" "$ECHO_PEER" serve "$@" >>"$T/echo-$g.log" 2>&1 &
 	track_pid $!
 }
-ask() { in_ns "$1" "$PY" "$T/echo.py" ask "${@:2}"; }
+ask() { in_ns "$1" "$PY" "$ECHO_PEER" ask "${@:2}"; }
 serve a1 80/tcp 53/udp 9000/tcp 9002/tcp
 serve a2 80/tcp
 serve b1 80/tcp
