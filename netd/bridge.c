@@ -3,10 +3,14 @@
 #include <net/if.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <linux/if_link.h>
 #include <netlink/route/link.h>
 
 #include "bridge.h"
 #include "netlink.h"
+
+/* The smallest MTU the kernel takes for an Ethernet device (ETH_MIN_MTU). */
+#define BRIDGE_MTU_MIN 68
 
 static bool is_bridge(struct rtnl_link *link)
 {
@@ -84,6 +88,39 @@ static int bridge_set_mac(struct nl_sock *sock, struct rtnl_link *link, const ch
 	return r;
 }
 
+/* Multicast snooping off: each port added to a snooping bridge starts its
+ * own querier state, and a VNet (like an Azure one) has no multicast
+ * groups to snoop for; multicast, IPv6 neighbour discovery included, is
+ * flooded to the VNet's ports as on a plain switch. */
+static int bridge_set_options(struct nl_sock *sock, int ifindex)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex};
+	struct nlattr *info, *data;
+	struct nl_msg *msg;
+	int r;
+
+	msg = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
+	if (!msg)
+		return -ENOMEM;
+	r = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
+	info = r < 0 ? NULL : nla_nest_start(msg, IFLA_LINKINFO);
+	if (!info || nla_put_string(msg, IFLA_INFO_KIND, "bridge") < 0)
+		goto nomem;
+	data = nla_nest_start(msg, IFLA_INFO_DATA);
+	if (!data || nla_put_u8(msg, IFLA_BR_MCAST_SNOOPING, 0) < 0)
+		goto nomem;
+	nla_nest_end(msg, data);
+	nla_nest_end(msg, info);
+	r = nl_send_auto_complete(sock, msg);
+	nlmsg_free(msg);
+	if (r < 0)
+		return netlink_errno(r);
+	return netlink_errno(nl_wait_for_ack(sock));
+nomem:
+	nlmsg_free(msg);
+	return -ENOMEM;
+}
+
 static int bridge_create(struct nl_sock *sock, const struct vnet *vnet)
 {
 	_cleanup_link_ struct rtnl_link *link = rtnl_link_alloc();
@@ -101,7 +138,11 @@ static int bridge_create(struct nl_sock *sock, const struct vnet *vnet)
 	rtnl_link_set_addr(link, mac);
 	nl_addr_put(mac);
 	rtnl_link_set_name(link, vnet->bridge);
-	rtnl_link_set_mtu(link, vnet->mtu);
+	/* Created one byte off, so that bridge_ensure's MTU change marks it
+	 * as set by the user: else every port added or removed makes the
+	 * kernel take the smallest MTU of all the bridge's ports again, a
+	 * walk that makes attaches slower as the VNet grows. */
+	rtnl_link_set_mtu(link, vnet->mtu > BRIDGE_MTU_MIN ? vnet->mtu - 1 : vnet->mtu + 1);
 	rtnl_link_set_flags(link, IFF_UP);
 	r = netlink_errno(rtnl_link_add(sock, link, NLM_F_CREATE | NLM_F_EXCL));
 	return r == -EEXIST ? 0 : r;
@@ -127,6 +168,10 @@ int bridge_ensure(struct nl_sock *sock, const struct vnet *vnet, struct pw_error
 		return pw_error_set(err, -EEXIST, "interface %s exists and is not a bridge",
 				    vnet->bridge);
 	ifindex = rtnl_link_get_ifindex(link);
+	r = bridge_set_options(sock, ifindex);
+	if (r < 0)
+		return pw_error_set(err, r, "bridge %s: turn multicast snooping off: %s",
+				    vnet->bridge, strerror(-r));
 	r = bridge_set_mac(sock, link, vnet->bridge);
 	if (r < 0)
 		return pw_error_set(err, r, "bridge %s: set its MAC address: %s", vnet->bridge,

@@ -70,10 +70,14 @@ int netd_ports_check(const struct netd *netd, const char *id, const struct nft_p
 	_cleanup_free_ struct pw_group **groups = NULL;
 	char a_buf[PORT_SPEC_STRLEN], b_buf[PORT_SPEC_STRLEN];
 	size_t count;
+	bool used = false;
 
-	if (port_count == 0)
+	for (size_t k = 0; k < port_count && !used; k++)
+		used = group_table_port_used(&netd->groups, &ports[k]);
+	if (!used)
 		return 0;
-	/* Linear in the groups; only attaches that publish ports pay it. */
+	/* Someone publishes one of the ports: find who (and whether the host
+	 * addresses overlap too), in id order for a stable message. */
 	groups = group_table_sorted(&netd->groups, &count);
 	for (size_t i = 0; i < count; i++) {
 		if (streq(groups[i]->id, id))

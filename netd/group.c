@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdio.h>
 
 #include "group.h"
@@ -466,6 +467,8 @@ void group_table_done(struct group_table *table)
 		}
 	}
 	free(table->buckets);
+	free(table->port_users[0]);
+	free(table->port_users[1]);
 	*table = (struct group_table){0};
 }
 
@@ -499,6 +502,38 @@ static void table_grow(struct group_table *table)
 	free(old);
 }
 
+static unsigned proto_slot(uint8_t proto)
+{
+	return proto == IPPROTO_UDP;
+}
+
+/* Adds delta to the users of every host port the group publishes; ports
+ * of a group do not change while it is in the table. */
+static void count_ports(struct group_table *table, const struct pw_group *group, int delta)
+{
+	for (size_t i = 0; i < group->port_count; i++) {
+		const struct nft_port_spec *p = &group->ports[i];
+		uint32_t **users = &table->port_users[proto_slot(p->proto)];
+
+		if (!*users)
+			*users = xcalloc(UINT16_MAX + 1, sizeof(**users));
+		for (unsigned port = p->host_port; port <= p->host_port_last; port++)
+			(*users)[port] += (uint32_t)delta;
+	}
+}
+
+bool group_table_port_used(const struct group_table *table, const struct nft_port_spec *spec)
+{
+	const uint32_t *users = table->port_users[proto_slot(spec->proto)];
+
+	if (!users)
+		return false;
+	for (unsigned port = spec->host_port; port <= spec->host_port_last; port++)
+		if (users[port])
+			return true;
+	return false;
+}
+
 void group_table_add(struct group_table *table, struct pw_group *group)
 {
 	size_t b;
@@ -510,6 +545,7 @@ void group_table_add(struct group_table *table, struct pw_group *group)
 	group->hash_next = table->buckets[b];
 	table->buckets[b] = group;
 	table->count++;
+	count_ports(table, group, 1);
 }
 
 void group_table_remove(struct group_table *table, struct pw_group *group)
@@ -521,6 +557,7 @@ void group_table_remove(struct group_table *table, struct pw_group *group)
 			*pp = group->hash_next;
 			group->hash_next = NULL;
 			table->count--;
+			count_ports(table, group, -1);
 			return;
 		}
 }

@@ -128,6 +128,11 @@ struct group_table {
 	struct pw_group **buckets;
 	size_t bucket_count;
 	size_t count;
+	/* Per protocol (TCP, UDP) and host port, how many groups in the
+	 * table publish it (allocated with the first published port): an
+	 * attach whose ports nobody publishes skips the scan of every group,
+	 * so published ports do not make attaches slower as groups grow. */
+	uint32_t *port_users[2];
 };
 
 void group_table_init(struct group_table *table);
@@ -138,5 +143,8 @@ struct pw_group *group_table_find(const struct group_table *table, const char *i
 void group_table_add(struct group_table *table, struct pw_group *group);
 /* Unlinks (does not free). */
 void group_table_remove(struct group_table *table, struct pw_group *group);
+/* Whether any group in the table publishes a host port of the spec's range
+ * with its protocol (on any host address). */
+bool group_table_port_used(const struct group_table *table, const struct nft_port_spec *spec);
 /* All groups sorted by id (malloc'd array of count pointers). */
 struct pw_group **group_table_sorted(const struct group_table *table, size_t *ret_count);

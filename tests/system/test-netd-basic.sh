@@ -47,6 +47,9 @@ assert_eq "$(in_ns web cat /proc/sys/net/ipv4/conf/eth0/arp_notify)" 0 "arp_noti
 assert_eq "$(pw group show db --json | jget 'd["hostname"]')" database "hostname"
 assert_eq "$(pw group show web --json | jget 'd["aliases"]')" '["www"]' "aliases"
 assert_eq "$(in_ns other cat /sys/class/net/eth0/mtu)" 1400 "VNet MTU inside the group"
+assert_eq "$(in_ns h cat /sys/class/net/pw-dev/mtu)" 1400 "VNet MTU on its bridge"
+assert_eq "$(in_ns h cat /sys/class/net/pw-dev/bridge/multicast_snooping)" 0 \
+	"no multicast snooping on a VNet bridge"
 # No IPv6 chatter on an IPv4-only VNet, nor on any bridge port.
 assert_eq "$(in_ns other ip -6 -o addr show dev eth0)" "" "no IPv6 on eth0 of an IPv4 VNet"
 assert_eq "$(in_ns h ip -6 -o addr show | grep pwv || true)" "" "no IPv6 on host veths"

@@ -1,12 +1,13 @@
 /* The group model: attach params parsed strictly, derived names and MACs,
  * the state file round trip, and the id table (find, remove, growth,
- * sorted listing). */
+ * sorted listing, published-port users). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <netinet/in.h>
 
 #include <cmocka.h>
 
@@ -270,12 +271,62 @@ static void test_table(void **state)
 	group_table_done(&table);
 }
 
+static struct nft_port_spec port_spec(uint8_t proto, uint16_t first, uint16_t last)
+{
+	return (struct nft_port_spec){
+	    .proto = proto, .host_port = first, .host_port_last = last, .port = 80};
+}
+
+/* The per-port user counts follow adds and removes, per protocol and over
+ * whole ranges, and go back to zero. */
+static void test_table_ports(void **state)
+{
+	struct group_table table;
+	struct pw_group *a = sample_group("a"), *b = sample_group("b");
+	struct nft_port_spec q;
+
+	group_table_init(&table);
+	q = port_spec(IPPROTO_TCP, 8080, 8080);
+	assert_false(group_table_port_used(&table, &q));
+	a->ports[0] = port_spec(IPPROTO_TCP, 8000, 8099);
+	a->port_count = 1;
+	b->ports[0] = port_spec(IPPROTO_TCP, 8080, 8080);
+	b->ports[1] = port_spec(IPPROTO_UDP, 53, 53);
+	b->port_count = 2;
+	group_table_add(&table, a);
+	group_table_add(&table, b);
+	assert_true(group_table_port_used(&table, &q));
+	q = port_spec(IPPROTO_TCP, 7990, 8000);
+	assert_true(group_table_port_used(&table, &q));
+	q = port_spec(IPPROTO_TCP, 8100, 8200);
+	assert_false(group_table_port_used(&table, &q));
+	q = port_spec(IPPROTO_UDP, 8080, 8080);
+	assert_false(group_table_port_used(&table, &q));
+	q = port_spec(IPPROTO_UDP, 50, 60);
+	assert_true(group_table_port_used(&table, &q));
+
+	group_table_remove(&table, a);
+	q = port_spec(IPPROTO_TCP, 8080, 8080);
+	assert_true(group_table_port_used(&table, &q)); /* b still has it */
+	q = port_spec(IPPROTO_TCP, 8000, 8079);
+	assert_false(group_table_port_used(&table, &q));
+	group_table_remove(&table, b);
+	q = port_spec(IPPROTO_TCP, 0, UINT16_MAX);
+	assert_false(group_table_port_used(&table, &q));
+	q = port_spec(IPPROTO_UDP, 0, UINT16_MAX);
+	assert_false(group_table_port_used(&table, &q));
+	group_free(a);
+	group_free(b);
+	group_table_done(&table);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_request),	  cmocka_unit_test(test_request_refused),
 	    cmocka_unit_test(test_derived_names), cmocka_unit_test(test_state_round_trip),
 	    cmocka_unit_test(test_table),	  cmocka_unit_test(test_ports_and_rate),
+	    cmocka_unit_test(test_table_ports),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 
