@@ -23,34 +23,10 @@ REPS=${REPS:-3}
 [ -x "$BUILD/podwire-volumed" ] || { echo "bench: build $BUILD/podwire-volumed first" >&2; exit 1; }
 
 T=$(mktemp -d /dev/shm/pwbench-meta.XXXXXX)
-pids=()
-mounts=()
-cleanup() {
-	set +e
-	for m in "${mounts[@]}"; do umount -l "$m" 2>/dev/null; done
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	for m in "$T"/run/shares/*; do umount -l "$m" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
+. bench/volume-lib.sh
 
-wait_mount() {
-	for _ in $(seq 200); do mountpoint -q "$1" && return 0; sleep 0.05; done
-	echo "bench: $1 did not get mounted" >&2
-	exit 1
-}
-
-mkdir -p "$T/native" "$T/pll-src" "$T/pll" "$T/pll-build" "$T/share-backing"
-ex=/usr/share/doc/libfuse3-dev/examples
-cp "$ex/passthrough_ll.c" "$ex/passthrough_helpers.h" "$T/pll-build/"
-cc -O2 -DHAVE_FALLOCATE -DHAVE_POSIX_FALLOCATE -DHAVE_COPY_FILE_RANGE \
-	-Wno-unused-result $(pkg-config --cflags fuse3) -o "$T/pll-build/passthrough_ll" \
-	"$T/pll-build/passthrough_ll.c" $(pkg-config --libs fuse3) -lpthread
-"$T/pll-build/passthrough_ll" -f -o source="$T/pll-src" -o writeback "$T/pll" \
-	>"$T/pll.log" 2>&1 &
-pids+=($!)
-mounts+=("$T/pll")
-wait_mount "$T/pll"
+mkdir -p "$T/native" "$T/pll-src" "$T/pll" "$T/share-backing"
+start_passthrough_ll "$T/pll-src" "$T/pll"
 
 "$BUILD/podwire-volumed" --run-dir "$T/run" --state-dir "$T/state" --log-level warn \
 	>"$T/volumed.log" 2>&1 &

@@ -31,37 +31,13 @@ fi
 
 # On the disk (not tmpfs): the same file system backs every target.
 T=$(mktemp -d /var/tmp/pwbench.XXXXXX)
-pids=()
-mounts=()
-cleanup() {
-	set +e
-	for m in "${mounts[@]}"; do umount -l "$m" 2>/dev/null; done
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	for m in "$T"/run/shares/*; do umount -l "$m" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-wait_mount() {
-	for _ in $(seq 200); do mountpoint -q "$1" && return 0; sleep 0.05; done
-	echo "bench: $1 did not get mounted" >&2
-	exit 1
-}
+. bench/volume-lib.sh
 
 # --- the peers
-mkdir -p "$T/native" "$T/bindfs-src" "$T/bindfs" "$T/pll-src" "$T/pll" "$T/pll-build"
+mkdir -p "$T/native" "$T/bindfs-src" "$T/bindfs" "$T/pll-src" "$T/pll"
 bindfs "$T/bindfs-src" "$T/bindfs"
 mounts+=("$T/bindfs")
-ex=/usr/share/doc/libfuse3-dev/examples
-cp "$ex/passthrough_ll.c" "$ex/passthrough_helpers.h" "$T/pll-build/"
-cc -O2 -DHAVE_FALLOCATE -DHAVE_POSIX_FALLOCATE -DHAVE_COPY_FILE_RANGE \
-	-Wno-unused-result $(pkg-config --cflags fuse3) -o "$T/pll-build/passthrough_ll" \
-	"$T/pll-build/passthrough_ll.c" $(pkg-config --libs fuse3) -lpthread
-"$T/pll-build/passthrough_ll" -f -o source="$T/pll-src" -o writeback "$T/pll" \
-	>"$T/pll.log" 2>&1 &
-pids+=($!)
-mounts+=("$T/pll")
-wait_mount "$T/pll"
+start_passthrough_ll "$T/pll-src" "$T/pll"
 
 # --- podwire: a share without a byte quota (kernel passthrough) and one with
 # a byte quota (writers through volumed, so write(2) itself reports EDQUOT).

@@ -111,11 +111,7 @@ static int bridge_set_options(struct nl_sock *sock, int ifindex)
 		goto nomem;
 	nla_nest_end(msg, data);
 	nla_nest_end(msg, info);
-	r = nl_send_auto_complete(sock, msg);
-	nlmsg_free(msg);
-	if (r < 0)
-		return netlink_errno(r);
-	return netlink_errno(nl_wait_for_ack(sock));
+	return netlink_request(sock, msg);
 nomem:
 	nlmsg_free(msg);
 	return -ENOMEM;

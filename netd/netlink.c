@@ -136,6 +136,16 @@ int link_set(struct nl_sock *sock, int ifindex, unsigned flags, unsigned mtu)
 	return netlink_errno(rtnl_link_change(sock, orig, change, 0));
 }
 
+int netlink_request(struct nl_sock *sock, struct nl_msg *msg)
+{
+	int r = nl_send_auto_complete(sock, msg);
+
+	nlmsg_free(msg);
+	if (r < 0)
+		return netlink_errno(r);
+	return netlink_errno(nl_wait_for_ack(sock));
+}
+
 int link_set_af(struct nl_sock *sock, int ifindex, const char *name, bool arp_notify,
 		bool no_ipv6_addrs)
 {
@@ -169,11 +179,7 @@ int link_set_af(struct nl_sock *sock, int ifindex, const char *name, bool arp_no
 		nla_nest_end(msg, family);
 	}
 	nla_nest_end(msg, af);
-	r = nl_send_auto_complete(sock, msg);
-	nlmsg_free(msg);
-	if (r < 0)
-		return netlink_errno(r);
-	return netlink_errno(nl_wait_for_ack(sock));
+	return netlink_request(sock, msg);
 nomem:
 	nlmsg_free(msg);
 	return -ENOMEM;

@@ -37,6 +37,9 @@ static inline void rtnl_link_putp(struct rtnl_link **link)
 
 /* libnl's NLE_* codes (positive or negative) as a negative errno. */
 int netlink_errno(int nl_error);
+/* Sends a request built by hand (NLM_F_ACK set), frees it, and waits for
+ * the kernel's answer: 0 or a negative errno. */
+int netlink_request(struct nl_sock *sock, struct nl_msg *msg);
 
 /* The link named name: -ENODEV if there is none. */
 int link_get(struct nl_sock *sock, const char *name, struct rtnl_link **ret_link);

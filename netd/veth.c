@@ -239,9 +239,5 @@ int veth_set_hairpin(struct nl_sock *host_sock, const char *host_ifname)
 		return -ENOMEM;
 	}
 	nla_nest_end(msg, protinfo);
-	r = nl_send_auto_complete(host_sock, msg);
-	nlmsg_free(msg);
-	if (r < 0)
-		return netlink_errno(r);
-	return netlink_errno(nl_wait_for_ack(host_sock));
+	return netlink_request(host_sock, msg);
 }
