@@ -1,5 +1,6 @@
 /* A VNet's bridge in the host netns: "pw-" + VNet name, up, with the
- * VNet's MTU and one gateway address per subnet. */
+ * VNet's MTU (set explicitly, so the kernel does not recompute it from
+ * the ports), no multicast snooping, and one gateway address per subnet. */
 #pragma once
 
 #include <netlink/socket.h>
