@@ -18,6 +18,7 @@
 #include "log.h"
 #include "rpc-server.h"
 #include "state-file.h"
+#include "unix-socket.h"
 
 /* Requests handled per wake-up of one connection before the loop serves
  * others (fairness when a client pipelines many requests). */
@@ -332,24 +333,6 @@ static void listen_event(struct event_loop *loop, int fd, uint32_t events, void 
 
 /* Refuses to take over a socket another live server answers on; removes
  * a stale one (left by a crash). */
-static int claim_socket_path(const char *path, struct pw_error *err)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = -EBADF;
-
-	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return pw_error_set(err, -errno, "socket: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-		return pw_error_set(err, -EADDRINUSE, "%s: another daemon is already serving it",
-				    path);
-	if (unlink(path) < 0 && errno != ENOENT)
-		return pw_error_set(err, -errno, "remove stale socket %s: %s", path,
-				    strerror(errno));
-	return 0;
-}
-
 int rpc_server_new(struct event_loop *loop, const char *socket_path,
 		   const struct rpc_method *methods, size_t method_count, void *userdata,
 		   struct rpc_server **ret_server, struct pw_error *err)
@@ -371,7 +354,7 @@ int rpc_server_new(struct event_loop *loop, const char *socket_path,
 		if (r < 0)
 			return pw_error_set(err, r, "create %s: %s", dir, strerror(-r));
 	}
-	r = claim_socket_path(socket_path, err);
+	r = unix_socket_claim(socket_path, err);
 	if (r < 0)
 		return r;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

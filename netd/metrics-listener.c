@@ -24,6 +24,7 @@
 #include "log.h"
 #include "metrics-listener.h"
 #include "prom-text.h"
+#include "unix-socket.h"
 #include "xalloc.h"
 
 /* Reads per wake-up of a draining connection (4 KiB each) before the loop
@@ -594,28 +595,6 @@ static void listen_event(struct event_loop *loop, int fd, uint32_t events, void 
 
 /* Refuses a socket path another live server answers on; removes a stale
  * one (left by a crash). */
-static int claim_unix_path(const struct metrics_addr *addr, struct pw_error *err)
-{
-	const char *path = ((const struct sockaddr_un *)&addr->sa)->sun_path;
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct stat st;
-
-	if (fd < 0)
-		return pw_error_set(err, -errno, "socket: %s", strerror(errno));
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0
-				       : pw_error_set(err, -errno, "%s: %s", path, strerror(errno));
-	if (!S_ISSOCK(st.st_mode))
-		return pw_error_set(err, -EEXIST, "%s exists and is not a socket", path);
-	if (connect(fd, (const struct sockaddr *)&addr->sa, addr->sa_len) == 0)
-		return pw_error_set(err, -EADDRINUSE, "%s: another server is already serving it",
-				    path);
-	if (unlink(path) < 0 && errno != ENOENT)
-		return pw_error_set(err, -errno, "remove stale socket %s: %s", path,
-				    strerror(errno));
-	return 0;
-}
-
 static int open_socket(const struct metrics_addr *addr, gid_t socket_gid, struct pw_error *err)
 {
 	const char *path = ((const struct sockaddr_un *)&addr->sa)->sun_path;
@@ -623,7 +602,7 @@ static int open_socket(const struct metrics_addr *addr, gid_t socket_gid, struct
 	int r, one = 1;
 
 	if (addr->is_unix) {
-		r = claim_unix_path(addr, err);
+		r = unix_socket_claim(path, err);
 		if (r < 0)
 			return r;
 	}
