@@ -139,7 +139,7 @@ static int bridge_create(struct nl_sock *sock, const struct vnet *vnet)
 	 * kernel take the smallest MTU of all the bridge's ports again, a
 	 * walk that makes attaches slower as the VNet grows. */
 	rtnl_link_set_mtu(link, vnet->mtu > BRIDGE_MTU_MIN ? vnet->mtu - 1 : vnet->mtu + 1);
-	rtnl_link_set_flags(link, IFF_UP);
+	/* Down: bridge_ensure brings it up once it is quiet. */
 	r = netlink_errno(rtnl_link_add(sock, link, NLM_F_CREATE | NLM_F_EXCL));
 	return r == -EEXIST ? 0 : r;
 }
@@ -172,6 +172,15 @@ int bridge_ensure(struct nl_sock *sock, const struct vnet *vnet, struct pw_error
 	if (r < 0)
 		return pw_error_set(err, r, "bridge %s: set its MAC address: %s", vnet->bridge,
 				    strerror(-r));
+	if (!vnet_has_ipv6(vnet)) {
+		/* No link-local address on an IPv4-only VNet: else the bridge
+		 * sends DAD, router solicitations and MLD reports, each
+		 * flooded to every group, for nothing. */
+		r = link_set_af(sock, ifindex, NULL, false, true);
+		if (r < 0 && r != -EAFNOSUPPORT && r != -EOPNOTSUPP)
+			return pw_error_set(err, r, "bridge %s: turn IPv6 addresses off: %s",
+					    vnet->bridge, strerror(-r));
+	}
 	if (rtnl_link_get_mtu(link) != vnet->mtu || !(rtnl_link_get_flags(link) & IFF_UP)) {
 		r = link_set(sock, ifindex, IFF_UP, vnet->mtu);
 		if (r < 0)

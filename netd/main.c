@@ -147,6 +147,7 @@ static void netd_done(struct netd *netd)
 	netd->vnet_count = 0;
 	store_close(&netd->store);
 	dns_records_done();
+	port_mroutes_done(&netd->mroutes);
 	if (netd->nft)
 		nft_ctx_free(netd->nft);
 	if (netd->nl)
@@ -198,6 +199,11 @@ static int run(const struct options *opts)
 	r = netlink_open(-1, &netd.nl);
 	if (r < 0) {
 		log_error_errno(r, "cannot open a netlink socket");
+		goto out;
+	}
+	r = port_mroutes_init(&netd.mroutes, netd.loop, netd.nl);
+	if (r < 0) {
+		log_error_errno(r, "cannot create a timer");
 		goto out;
 	}
 	r = nft_ctx_new(&netd.nft, &err);

@@ -16,6 +16,7 @@
 #include "event-loop.h"
 #include "group.h"
 #include "nft-monitor.h"
+#include "port-mroutes.h"
 #include "nft.h"
 #include "rpc-server.h"
 #include "store.h"
@@ -42,6 +43,8 @@ struct netd {
 	/* Operation latencies for the stats method (dataplane.c). */
 	struct latency_ring *attach_latency;
 	struct latency_ring *detach_latency;
+	/* Host ends whose IPv6 multicast route is still to delete. */
+	struct port_mroutes mroutes;
 };
 
 struct vnet *netd_vnet_find(const struct netd *netd, const char *name);

@@ -291,3 +291,25 @@ out:
 		rtnl_route_put(route);
 	return r;
 }
+
+int route_del_multicast6(struct nl_sock *sock, int ifindex)
+{
+	struct rtmsg rtm = {
+	    .rtm_family = AF_INET6,
+	    .rtm_dst_len = 8,
+	    .rtm_table = RT_TABLE_LOCAL,
+	    .rtm_type = RTN_MULTICAST,
+	};
+	static const uint8_t ff00[16] = {0xff};
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_DELROUTE, NLM_F_REQUEST | NLM_F_ACK);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0 ||
+	    nla_put(msg, RTA_DST, sizeof(ff00), ff00) < 0 ||
+	    nla_put_u32(msg, RTA_OIF, (uint32_t)ifindex) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return netlink_request(sock, msg);
+}

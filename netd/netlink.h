@@ -68,3 +68,6 @@ int addr_add(struct nl_sock *sock, int ifindex, const struct ip_addr *addr, unsi
 /* Adds a default route via gateway on ifindex (an existing one is
  * success). */
 int route_add_default(struct nl_sock *sock, int ifindex, const struct ip_addr *gateway);
+/* Deletes the IPv6 multicast route ff00::/8 (table local) of ifindex;
+ * -ESRCH when it has none. */
+int route_del_multicast6(struct nl_sock *sock, int ifindex);

@@ -242,7 +242,14 @@ int netd_attachment_create(struct netd *netd, const struct pw_group *group, size
 	    .default_route = index == 0,
 	    .announce = memcmp(a->mac, default_mac, sizeof(default_mac)) != 0,
 	};
-	return veth_create(netd->nl, netns_fd, &config, err);
+	/* The routes of the ports made before this one exist by now: gone
+	 * before this port's carrier event walks them. */
+	port_mroutes_flush(&netd->mroutes);
+	r = veth_create(netd->nl, netns_fd, &config, err);
+	if (r < 0)
+		return r;
+	port_mroutes_queue(&netd->mroutes, r);
+	return 0;
 }
 
 void netd_group_teardown(struct netd *netd, struct pw_group *group, bool addresses_reserved)

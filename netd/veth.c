@@ -27,10 +27,11 @@ static int create_pair(struct nl_sock *host_sock, int netns_fd, const struct vet
 	if (!peer || !mac)
 		goto out;
 
+	/* The host end is made down and comes up last (veth_create): see
+	 * there. */
 	rtnl_link_set_name(link, config->host_ifname);
 	rtnl_link_set_mtu(link, config->mtu);
 	rtnl_link_set_master(link, config->bridge_ifindex);
-	rtnl_link_set_flags(link, IFF_UP);
 
 	rtnl_link_set_name(peer, config->ifname);
 	rtnl_link_set_ns_fd(peer, netns_fd);
@@ -103,11 +104,10 @@ static int setup_in_group_netns(void *userdata)
 
 /* A bridge port needs no IPv6 of its own: without a link-local address it
  * sends no DAD, MLD or router solicitation, each of which the bridge
- * would flood to every port. Its carrier is down until the group end is
- * up, so no address has been made yet. By name, so that no RTM_GETLINK
- * comes first: that would make the kernel run the port's pending link
- * events (and walk the IPv6 routing table, which grows with the groups)
- * while we wait. */
+ * would flood to every port. The port is still down, so the change raises
+ * no link event (an event on an up port makes the kernel walk the IPv6
+ * routing table, which holds a multicast route per port). By name, so
+ * that no RTM_GETLINK comes first. */
 static int quiet_host_end(struct nl_sock *host_sock, const char *host_ifname)
 {
 	int r = link_set_af(host_sock, 0, host_ifname, false, true);
@@ -133,7 +133,10 @@ static int quiet_group_end(struct nl_sock *sock, int ifindex, const struct veth_
 	return r;
 }
 
-static int configure_group_end(int netns_fd, const struct veth_config *config, struct pw_error *err)
+/* Sets *host_ifindex to the host end's index, which the group end's link
+ * names (its peer): no request in the host netns needed to learn it. */
+static int configure_group_end(int netns_fd, const struct veth_config *config, int *host_ifindex,
+			       struct pw_error *err)
 {
 	_cleanup_netlink_ struct nl_sock *sock = NULL;
 	_cleanup_link_ struct rtnl_link *link = NULL;
@@ -157,6 +160,10 @@ static int configure_group_end(int netns_fd, const struct veth_config *config, s
 		return pw_error_set(err, r, "%s in the group's netns: %s", config->ifname,
 				    strerror(-r));
 	ifindex = rtnl_link_get_ifindex(link);
+	*host_ifindex = rtnl_link_get_link(link);
+	if (*host_ifindex <= 0)
+		return pw_error_set(err, -ENODEV, "%s in the group's netns names no peer",
+				    config->ifname);
 	r = quiet_group_end(sock, ifindex, config);
 	if (r < 0)
 		return pw_error_set(err, r, "%s: arp_notify and IPv6 settings: %s", config->ifname,
@@ -190,7 +197,7 @@ static int configure_group_end(int netns_fd, const struct veth_config *config, s
 int veth_create(struct nl_sock *host_sock, int netns_fd, const struct veth_config *config,
 		struct pw_error *err)
 {
-	int r;
+	int host_ifindex = 0, r;
 
 	r = create_pair(host_sock, netns_fd, config);
 	if (r == -EEXIST)
@@ -206,10 +213,21 @@ int veth_create(struct nl_sock *host_sock, int netns_fd, const struct veth_confi
 		return pw_error_set(err, r, "%s: disable IPv6: %s", config->host_ifname,
 				    strerror(-r));
 	}
-	r = configure_group_end(netns_fd, config, err);
-	if (r < 0)
+	r = configure_group_end(netns_fd, config, &host_ifindex, err);
+	/* Up last, with the group end already up: the port's carrier comes
+	 * on once. Up first, the kernel would see it go down (peer down) and
+	 * up again, and each change costs a walk of every port of the bridge,
+	 * of its forwarding database and of the IPv6 routing table. */
+	if (r >= 0) {
+		r = link_set(host_sock, host_ifindex, IFF_UP, 0);
+		if (r < 0)
+			pw_error_set(err, r, "%s up: %s", config->host_ifname, strerror(-r));
+	}
+	if (r < 0) {
 		(void)link_delete(host_sock, config->host_ifname);
-	return r;
+		return r;
+	}
+	return host_ifindex;
 }
 
 int veth_remove(struct nl_sock *host_sock, const char *host_ifname)

@@ -35,8 +35,9 @@ struct veth_config {
 	bool announce;
 };
 
-/* Creates the pair and configures the group end. On failure nothing of it
- * is left behind. -EEXIST if either name is taken. */
+/* Creates the pair and configures the group end; returns the host end's
+ * ifindex. On failure nothing of it is left behind. -EEXIST if either
+ * name is taken. */
 int veth_create(struct nl_sock *host_sock, int netns_fd, const struct veth_config *config,
 		struct pw_error *err);
 /* Deletes the pair through its host end (the kernel removes both ends);

@@ -18,13 +18,18 @@ void vnet_free(struct vnet *vnet)
 	free(vnet);
 }
 
-int vnet_set_mtu(struct vnet *vnet, unsigned mtu, struct pw_error *err)
+bool vnet_has_ipv6(const struct vnet *vnet)
 {
-	unsigned min = VNET_MTU_MIN;
-
 	for (size_t i = 0; i < vnet->subnet_count; i++)
 		if (vnet->subnets[i].family == AF_INET6)
-			min = VNET_MTU_MIN_IPV6;
+			return true;
+	return false;
+}
+
+int vnet_set_mtu(struct vnet *vnet, unsigned mtu, struct pw_error *err)
+{
+	unsigned min = vnet_has_ipv6(vnet) ? VNET_MTU_MIN_IPV6 : VNET_MTU_MIN;
+
 	if (mtu < min || mtu > VNET_MTU_MAX)
 		return pw_error_set(err, -EINVAL, "MTU %u out of range (%u..%u%s)", mtu, min,
 				    VNET_MTU_MAX, min == VNET_MTU_MIN_IPV6 ? " with IPv6" : "");

@@ -80,6 +80,8 @@ static inline void vnet_freep(struct vnet **vnet)
 int vnet_peer_add(struct vnet *vnet, const char *name);
 void vnet_peer_remove(struct vnet *vnet, const char *name);
 bool vnet_has_peer(const struct vnet *vnet, const char *name);
+/* Whether one of its subnets is IPv6 (a dual-stack VNet). */
+bool vnet_has_ipv6(const struct vnet *vnet);
 /* The peers as a JSON array of names. */
 json_t *vnet_peers_json(const struct vnet *vnet);
 

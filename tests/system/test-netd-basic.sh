@@ -53,6 +53,15 @@ assert_eq "$(in_ns h cat /sys/class/net/pw-dev/bridge/multicast_snooping)" 0 \
 # No IPv6 chatter on an IPv4-only VNet, nor on any bridge port.
 assert_eq "$(in_ns other ip -6 -o addr show dev eth0)" "" "no IPv6 on eth0 of an IPv4 VNet"
 assert_eq "$(in_ns h ip -6 -o addr show | grep pwv || true)" "" "no IPv6 on host veths"
+assert_eq "$(in_ns h ip -6 -o addr show dev pw-dev)" "" "no IPv6 on the bridge of an IPv4 VNet"
+# Nor a multicast route per bridge port: netd deletes the one the kernel
+# adds once the port's carrier is on (within a second or two).
+for _ in $(seq 40); do
+	port_mroutes=$(in_ns h ip -6 route show table local | grep -c "dev pwv" || true)
+	[ "$port_mroutes" = 0 ] && break
+	sleep 0.1
+done
+assert_eq "$port_mroutes" 0 "IPv6 multicast routes left on host veths"
 
 # Within a VNet: both families.
 ping_ok web 10.1.0.50
