@@ -918,6 +918,17 @@ static void nft_inet_rules_messages(struct nft_batch *b)
 	struct nftnl_rule *r;
 	int v6;
 
+	/* iifname . oifname @allowed accept. First: the bulk of what passes
+	 * here is frames bridged between two groups of a VNet (br_netfilter),
+	 * untracked, which the two conntrack rules below would only test and
+	 * pass on. */
+	r = nft_rule_new(inet, "forward");
+	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
+	nft_add_meta(r, NFT_META_OIFNAME, NFT_REG_2);
+	nft_add_lookup(r, NFT_REG_1, NFT_SET_ALLOWED, false);
+	nft_add_verdict(r, NF_ACCEPT);
+	nft_rule_message(b, r, "within a VNet (not isolate) and between peers");
+
 	/* ct state established,related accept */
 	r = nft_rule_new(inet, "forward");
 	nft_add_ct_bits(r, NFT_CT_STATE,
@@ -931,14 +942,6 @@ static void nft_inet_rules_messages(struct nft_batch *b)
 	nft_add_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT);
 	nft_add_verdict(r, NF_ACCEPT);
 	nft_rule_message(b, r, "published ports");
-
-	/* iifname . oifname @allowed accept */
-	r = nft_rule_new(inet, "forward");
-	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
-	nft_add_meta(r, NFT_META_OIFNAME, NFT_REG_2);
-	nft_add_lookup(r, NFT_REG_1, NFT_SET_ALLOWED, false);
-	nft_add_verdict(r, NF_ACCEPT);
-	nft_rule_message(b, r, "within a VNet (not isolate) and between peers");
 
 	/* iifname @bridges oifname @bridges iifname @dropped drop: between
 	 * two VNets, and between two groups of an isolate VNet (br_netfilter
