@@ -2,10 +2,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <netinet/if_ether.h>
+#include <netpacket/packet.h>
 #include <linux/if_link.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
 
+#include "log.h"
 #include "netlink.h"
 #include "netns.h"
 #include "veth.h"
@@ -73,12 +76,14 @@ static int sysctl_write_ipv6(const char *ifname, const char *key, const char *va
 struct group_ns_setup {
 	const struct veth_config *config;
 	int sock_fd;
+	int arp_fd; /* announce only: a packet socket for the gratuitous ARP */
 	const char *step;
 };
 
 /* Runs with the thread inside the group's netns (net sysctls are those of
- * the opener's netns): makes the netlink socket and, on a dual-stack VNet,
- * sets the group end's IPv6 sysctls, all in one visit. */
+ * the opener's netns; sockets belong to the netns they are made in): makes
+ * the netlink socket, the packet socket of an announcement and, on a
+ * dual-stack VNet, sets the group end's IPv6 sysctls, all in one visit. */
 static int setup_in_group_netns(void *userdata)
 {
 	struct group_ns_setup *s = userdata;
@@ -89,6 +94,13 @@ static int setup_in_group_netns(void *userdata)
 	s->sock_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (s->sock_fd < 0)
 		return -errno;
+	if (s->config->announce) {
+		/* Protocol 0: sends only, so nothing queues up on it. */
+		s->step = "packet socket";
+		s->arp_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (s->arp_fd < 0)
+			return -errno;
+	}
 	if (s->config->address_count < 2)
 		return 0;
 	/* Addresses and routes are static: no router advertisement (from a
@@ -133,18 +145,25 @@ static int quiet_group_end(struct nl_sock *sock, int ifindex, const struct veth_
 	return r;
 }
 
-/* Sets *host_ifindex to the host end's index, which the group end's link
- * names (its peer): no request in the host netns needed to learn it. */
-static int configure_group_end(int netns_fd, const struct veth_config *config, int *host_ifindex,
-			       struct pw_error *err)
+/* What veth_create needs of the group end once it is configured. */
+struct group_end {
+	int ifindex;	      /* in the group's netns */
+	int host_ifindex;     /* its peer's: no request in the host netns needed to learn it */
+	int arp_fd;	      /* announce only, else -EBADF; the caller closes it */
+	struct nl_sock *sock; /* announce only: the netlink socket in the group's netns */
+};
+
+static int configure_group_end(int netns_fd, const struct veth_config *config,
+			       struct group_end *end, struct pw_error *err)
 {
 	_cleanup_netlink_ struct nl_sock *sock = NULL;
 	_cleanup_link_ struct rtnl_link *link = NULL;
-	struct group_ns_setup setup = {.config = config, .sock_fd = -EBADF};
+	struct group_ns_setup setup = {.config = config, .sock_fd = -EBADF, .arp_fd = -EBADF};
 	char buf[INET6_ADDRSTRLEN];
 	int ifindex, r;
 
 	r = netns_run(netns_fd, setup_in_group_netns, &setup);
+	end->arp_fd = setup.arp_fd;
 	if (r < 0) {
 		if (setup.sock_fd >= 0)
 			close(setup.sock_fd);
@@ -159,9 +178,9 @@ static int configure_group_end(int netns_fd, const struct veth_config *config, i
 	if (r < 0)
 		return pw_error_set(err, r, "%s in the group's netns: %s", config->ifname,
 				    strerror(-r));
-	ifindex = rtnl_link_get_ifindex(link);
-	*host_ifindex = rtnl_link_get_link(link);
-	if (*host_ifindex <= 0)
+	end->ifindex = ifindex = rtnl_link_get_ifindex(link);
+	end->host_ifindex = rtnl_link_get_link(link);
+	if (end->host_ifindex <= 0)
 		return pw_error_set(err, -ENODEV, "%s in the group's netns names no peer",
 				    config->ifname);
 	r = quiet_group_end(sock, ifindex, config);
@@ -182,22 +201,79 @@ static int configure_group_end(int netns_fd, const struct veth_config *config, i
 	r = link_set(sock, LOOPBACK_IFINDEX, IFF_UP, 0);
 	if (r < 0)
 		return pw_error_set(err, r, "lo up in the group's netns: %s", strerror(-r));
-	if (!config->default_route)
-		return 0;
-	for (size_t i = 0; i < config->gateway_count; i++) {
+	for (size_t i = 0; config->default_route && i < config->gateway_count; i++) {
 		r = route_add_default(sock, ifindex, &config->gateways[i]);
 		if (r < 0)
 			return pw_error_set(err, r, "default route via %s: %s",
 					    ip_addr_format(&config->gateways[i], buf),
 					    strerror(-r));
 	}
+	if (config->announce)
+		end->sock = TAKE_PTR(sock);
 	return 0;
+}
+
+/* A gratuitous ARP (a request for its own address, to broadcast) from
+ * the group end, as the kernel's arp_notify sends it. */
+static int send_gratuitous_arp(int fd, int ifindex, const uint8_t mac[static ETH_ALEN],
+			       const struct ip_addr *addr)
+{
+	struct sockaddr_ll to = {
+	    .sll_family = AF_PACKET,
+	    .sll_protocol = htons(ETH_P_ARP),
+	    .sll_ifindex = ifindex,
+	    .sll_halen = ETH_ALEN,
+	    .sll_addr = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+	};
+	struct ether_arp arp = {
+	    .ea_hdr = {.ar_hrd = htons(ARPHRD_ETHER),
+		       .ar_pro = htons(ETH_P_IP),
+		       .ar_hln = ETH_ALEN,
+		       .ar_pln = 4,
+		       .ar_op = htons(ARPOP_REQUEST)},
+	};
+
+	memcpy(arp.arp_sha, mac, ETH_ALEN);
+	memcpy(arp.arp_spa, addr->addr.bytes, 4);
+	memcpy(arp.arp_tpa, addr->addr.bytes, 4);
+	if (sendto(fd, &arp, sizeof(arp), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Announces a given MAC once the bridge port forwards, so that neighbours
+ * that knew the address with another MAC update at once. The kernel's own
+ * announcement (arp_notify) goes out as the group end comes up, before
+ * either end has a carrier, and is lost. Reading a link makes the kernel
+ * run its pending carrier event first (rtnl_getlink): the host end's
+ * enables the bridge port, the group end's gives it a queue to send on.
+ * Best effort: a lost announcement costs neighbours one ARP timeout. */
+static void announce(struct nl_sock *host_sock, const struct veth_config *config,
+		     const struct group_end *end)
+{
+	_cleanup_link_ struct rtnl_link *host_link = NULL;
+	_cleanup_link_ struct rtnl_link *link = NULL;
+
+	(void)link_get(host_sock, config->host_ifname, &host_link);
+	if (end->sock)
+		(void)link_get(end->sock, config->ifname, &link);
+	for (size_t i = 0; i < config->address_count; i++) {
+		int r;
+
+		if (config->addresses[i].family != AF_INET)
+			continue;
+		r = send_gratuitous_arp(end->arp_fd, end->ifindex, config->mac,
+					&config->addresses[i]);
+		if (r < 0)
+			log_warn_errno(r, "cannot announce the MAC of %s", config->ifname);
+	}
 }
 
 int veth_create(struct nl_sock *host_sock, int netns_fd, const struct veth_config *config,
 		struct pw_error *err)
 {
-	int host_ifindex = 0, r;
+	struct group_end end = {.arp_fd = -EBADF};
+	int r;
 
 	r = create_pair(host_sock, netns_fd, config);
 	if (r == -EEXIST)
@@ -213,21 +289,27 @@ int veth_create(struct nl_sock *host_sock, int netns_fd, const struct veth_confi
 		return pw_error_set(err, r, "%s: disable IPv6: %s", config->host_ifname,
 				    strerror(-r));
 	}
-	r = configure_group_end(netns_fd, config, &host_ifindex, err);
+	r = configure_group_end(netns_fd, config, &end, err);
 	/* Up last, with the group end already up: the port's carrier comes
 	 * on once. Up first, the kernel would see it go down (peer down) and
 	 * up again, and each change costs a walk of every port of the bridge,
 	 * of its forwarding database and of the IPv6 routing table. */
 	if (r >= 0) {
-		r = link_set(host_sock, host_ifindex, IFF_UP, 0);
+		r = link_set(host_sock, end.host_ifindex, IFF_UP, 0);
 		if (r < 0)
 			pw_error_set(err, r, "%s up: %s", config->host_ifname, strerror(-r));
 	}
+	if (r >= 0 && end.arp_fd >= 0)
+		announce(host_sock, config, &end);
+	if (end.arp_fd >= 0)
+		close(end.arp_fd);
+	if (end.sock)
+		netlink_close(end.sock);
 	if (r < 0) {
 		(void)link_delete(host_sock, config->host_ifname);
 		return r;
 	}
-	return host_ifindex;
+	return end.host_ifindex;
 }
 
 int veth_remove(struct nl_sock *host_sock, const char *host_ifname)

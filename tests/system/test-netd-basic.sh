@@ -41,7 +41,7 @@ assert_eq "$(pw group show db --json | jget 'd["attachments"][0]["addresses"]')"
 	'["10.1.0.50", "fd00:1::32"]' "static address and its IPv6 mirror"
 assert_eq "$(in_ns db cat /sys/class/net/eth0/address)" 02:00:00:00:00:50 "MAC"
 assert_eq "$(in_ns web cat /sys/class/net/eth0/address)" 02:50:0a:01:00:02 "default MAC"
-# A given MAC is announced by a gratuitous ARP on up; a default one is not.
+# A given MAC is announced (test-netd-announce); a default one is not.
 assert_eq "$(in_ns db cat /proc/sys/net/ipv4/conf/eth0/arp_notify)" 1 "arp_notify, given MAC"
 assert_eq "$(in_ns web cat /proc/sys/net/ipv4/conf/eth0/arp_notify)" 0 "arp_notify, default MAC"
 assert_eq "$(pw group show db --json | jget 'd["hostname"]')" database "hostname"
