@@ -7,7 +7,8 @@
 # with no rules, in the same run, alternating.
 #   bench/datapath.sh [RUNS] [BUILD_DIR]   RUNS of 5 s each per setup (default 9)
 # The iperf3 client and server are pinned to CPUs 0 and 1 in both setups
-# (unpinned, where the scheduler puts them moves a run by +-10%). Prints
+# (unpinned, where the scheduler puts them moves a run by +-10%); the pairs
+# alternate which setup runs first. Prints
 # each setup's median Gbit/s, their ratio, and the median of the ratios of
 # the back-to-back pairs (robust to the machine drifting during the run).
 # Target: ours >= 95% of the bare bridge. Runs in throwaway netns; touches
@@ -84,11 +85,25 @@ gbps() {
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 : >"$tmp/bare"
 : >"$tmp/ours"
-for _ in $(seq "$runs"); do
+bare_run() {
 	in_ns h "$driver" remove-table
 	gbps >>"$tmp/bare"
+}
+ours_run() {
 	in_ns h "$driver" sync "${vnets[@]}" -- "${groups[@]}"
 	gbps >>"$tmp/ours"
+}
+# Each pair in turn bare-first and ours-first, so that a drift of the
+# machine within a pair (or what loading the table leaves behind) favours
+# neither setup.
+for i in $(seq "$runs"); do
+	if [ $((i % 2)) = 1 ]; then
+		bare_run
+		ours_run
+	else
+		ours_run
+		bare_run
+	fi
 done
 # The bytes went through our rules: the counters say so.
 tx=$(in_ns h "$driver" counters | awk '$1 == "tx" && $2 == "pwva" { print $4 }')
