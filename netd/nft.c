@@ -105,6 +105,15 @@
 #define NFT_BATCH_PAGE_SIZE   (128 * 1024)
 #define NFT_MESSAGE_MAX	      (64 * 1024)
 #define NFT_ELEMS_PER_MESSAGE 256
+/* libmnl (1.0.4) leaves the padding after an attribute unwritten and the
+ * batch pages are malloc'd: the bytes where the next message goes are
+ * zeroed first, so that no stale heap byte goes to the kernel (and
+ * valgrind has nothing to report). Every message but element lists is far
+ * smaller; element keys and data are whole 32-bit words, so those have no
+ * padding to hide. Always inside the page: a page has NFT_MESSAGE_MAX of
+ * room past its end. */
+#define NFT_ZERO_AHEAD 4096
+_Static_assert(NFT_ZERO_AHEAD <= NFT_MESSAGE_MAX, "zeroing ahead stays inside a page");
 /* The kernel handles a batch inside sendmsg(), so every reply is queued
  * when it returns; the timeout only guards against a reply that never
  * comes. */
@@ -478,8 +487,10 @@ static void nft_batch_start(struct nft_ctx *ctx, struct nft_batch *b)
 	if (!b->batch)
 		xalloc_die();
 	b->seq_begin = ctx->seq;
+	memset(nftnl_batch_buffer(b->batch), 0, NFT_ZERO_AHEAD);
 	nftnl_batch_begin(nftnl_batch_buffer(b->batch), b->seq_begin);
 	nftnl_batch_update(b->batch);
+	memset(nftnl_batch_buffer(b->batch), 0, NFT_ZERO_AHEAD);
 	b->seq_next = b->seq_begin + 1;
 }
 
@@ -503,6 +514,7 @@ static void nft_batch_commit_message(struct nft_batch *b)
 {
 	if (nftnl_batch_update(b->batch) < 0)
 		xalloc_die();
+	memset(nftnl_batch_buffer(b->batch), 0, NFT_ZERO_AHEAD);
 }
 
 static const char *nft_batch_what(const struct nft_batch *b, uint32_t seq)
@@ -1734,7 +1746,9 @@ static int nft_counter_msg_cb(const struct nlmsghdr *nlh, void *data)
 static int nft_counters_dump_set(struct nft_ctx *ctx, struct nft_counter_dump *dump,
 				 enum nft_set_index set, struct pw_error *err)
 {
-	_cleanup_free_ char *buf = xmalloc(MNL_SOCKET_BUFFER_SIZE);
+	/* Zeroed: the request built in it has attribute padding libmnl does not
+	 * write (see NFT_ZERO_AHEAD). */
+	_cleanup_free_ char *buf = xcalloc(1, MNL_SOCKET_BUFFER_SIZE);
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
 	uint32_t seq = ctx->seq++;
@@ -1832,7 +1846,8 @@ const struct nft_counter *nft_counters_find(const struct nft_counters *counters,
 
 static int nft_one_table_exists(struct nft_ctx *ctx, uint32_t family)
 {
-	_cleanup_free_ char *buf = xmalloc(MNL_SOCKET_BUFFER_SIZE);
+	_cleanup_free_ char *buf =
+	    xcalloc(1, MNL_SOCKET_BUFFER_SIZE); /* as in nft_counters_dump_set */
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
 	uint32_t seq = ctx->seq++;
