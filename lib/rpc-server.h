@@ -8,8 +8,10 @@
  *   <- {"event":"group.attached","seq":7,"data":{...}}
  *
  * The server runs on an event_loop, serves many clients at once, never
- * blocks on a slow one (output is queued; a subscriber that falls more
- * than RPC_OUTPUT_MAX behind is disconnected), and answers every
+ * blocks on a slow one (output is queued; a client with more than
+ * RPC_OUTPUT_PAUSE unsent has its requests wait until it reads; a
+ * subscriber that falls more than RPC_OUTPUT_MAX behind on events is
+ * disconnected), answers pipelined requests in order, and answers every
  * malformed, oversized, unknown or unauthorised request with an error
  * reply. Methods marked mutating are allowed only to peers whose
  * SO_PEERCRED uid is 0 or whose gid is the configured admin group. */
@@ -26,7 +28,14 @@
 /* A request line may be at most 1 MiB: far more than any real request
  * (a group attach is under 4 KiB) while bounding memory per client. */
 #define RPC_LINE_MAX (1024 * 1024)
-/* Queued output per connection before a subscriber is dropped. */
+/* Unsent output above which a connection's requests are not read nor
+ * handled until the peer reads: bounds what a client that writes requests
+ * and never reads costs us, while a client that pipelines thousands of
+ * requests before reading its first reply (5,000 vnet.list replies with a
+ * few VNets are about 2 MiB) still gets every reply. */
+#define RPC_OUTPUT_PAUSE (4 * 1024 * 1024)
+/* Queued output per connection before a subscriber is dropped (events are
+ * queued even while its requests are paused). */
 #define RPC_OUTPUT_MAX (64 * 1024 * 1024)
 /* Connections served at once. */
 #define RPC_CONNECTIONS_MAX 1024
