@@ -46,6 +46,8 @@ struct rpc_conn {
 	char *out;
 	size_t out_len, out_off, out_cap;
 	struct ucred peer;
+	gid_t *peer_groups; /* supplementary groups, from SO_PEERGROUPS */
+	size_t peer_group_count;
 	bool subscribed;
 	bool read_eof;
 	bool broken;
@@ -77,6 +79,7 @@ static void conn_free(struct rpc_conn *c)
 	close(c->fd);
 	line_buffer_done(&c->in);
 	free(c->out);
+	free(c->peer_groups);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -199,9 +202,18 @@ static const struct rpc_method *find_method(struct rpc_server *s, const char *na
 	return NULL;
 }
 
-static bool peer_privileged(struct rpc_server *s, const struct ucred *peer)
+static bool peer_privileged(struct rpc_server *s, const struct rpc_conn *c)
 {
-	return peer->uid == 0 || (s->has_admin_gid && peer->gid == s->admin_gid);
+	if (c->peer.uid == 0)
+		return true;
+	if (!s->has_admin_gid)
+		return false;
+	if (c->peer.gid == s->admin_gid)
+		return true;
+	for (size_t i = 0; i < c->peer_group_count; i++)
+		if (c->peer_groups[i] == s->admin_gid)
+			return true;
+	return false;
 }
 
 static void handle_line(struct rpc_conn *c, const char *line, size_t len)
@@ -246,7 +258,7 @@ static void handle_line(struct rpc_conn *c, const char *line, size_t len)
 		snprintf(msg, sizeof(msg), "unknown method '%.60s'", name);
 		return send_error(c, id, -EOPNOTSUPP, msg);
 	}
-	if (m->mutating && !peer_privileged(s, &c->peer)) {
+	if (m->mutating && !peer_privileged(s, c)) {
 		char msg[160];
 		snprintf(msg, sizeof(msg), "method '%s' needs root%s", m->name,
 			 s->has_admin_gid ? " or the admin group" : "");
@@ -336,6 +348,36 @@ static void conn_event(struct event_loop *loop, int fd, uint32_t events, void *u
 	conn_step(c);
 }
 
+/* The peer's supplementary groups (SO_PEERGROUPS, Linux 4.13) rather than
+ * the Groups: line of /proc/PID/status: the kernel records them at
+ * connect(), like SO_PEERCRED, so they are the groups that passed the
+ * socket file's permission check; a peer cannot change them afterwards
+ * (setgroups, exec of another program, exit and PID reuse), and they need
+ * neither /proc nor the peer's PID to mean anything in our PID namespace.
+ * On failure the list stays empty: only the primary group counts. */
+static void conn_read_peer_groups(struct rpc_conn *c)
+{
+	socklen_t size = 32 * sizeof(gid_t);
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		gid_t *groups = malloc(size);
+		socklen_t len = size;
+
+		if (!groups)
+			return;
+		if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) {
+			c->peer_groups = groups;
+			c->peer_group_count = len / sizeof(gid_t);
+			return;
+		}
+		free(groups);
+		/* ERANGE: len is the size needed (fixed since connect()). */
+		if (errno != ERANGE || len <= size)
+			return;
+		size = len;
+	}
+}
+
 static void listen_event(struct event_loop *loop, int fd, uint32_t events, void *userdata)
 {
 	struct rpc_server *s = userdata;
@@ -365,15 +407,18 @@ static void listen_event(struct event_loop *loop, int fd, uint32_t events, void 
 		len = sizeof(c->peer);
 		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) < 0)
 			c->peer = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+		conn_read_peer_groups(c);
 		c->events = EPOLLIN;
 		if (event_loop_add_defer(s->loop, conn_resume, c, &c->resume) < 0) {
 			close(cfd);
+			free(c->peer_groups);
 			free(c);
 			continue;
 		}
 		if (event_loop_add_fd(s->loop, cfd, EPOLLIN, conn_event, c, &c->watch) < 0) {
 			event_loop_remove(s->loop, c->resume);
 			close(cfd);
+			free(c->peer_groups);
 			free(c);
 			continue;
 		}
@@ -458,10 +503,15 @@ void rpc_server_free(struct rpc_server *s)
 	free(s);
 }
 
-void rpc_server_set_admin_gid(struct rpc_server *server, gid_t gid)
+int rpc_server_set_admin_gid(struct rpc_server *server, gid_t gid)
 {
 	server->admin_gid = gid;
 	server->has_admin_gid = true;
+	/* Until now the socket was root:root 0660 (bound by us, as root):
+	 * no one but root could connect in between. */
+	if (fchownat(AT_FDCWD, server->socket_path, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	return 0;
 }
 
 void rpc_conn_subscribe(struct rpc_conn *conn)

@@ -13,8 +13,9 @@
  * subscriber that falls more than RPC_OUTPUT_MAX behind on events is
  * disconnected), answers pipelined requests in order, and answers every
  * malformed, oversized, unknown or unauthorised request with an error
- * reply. Methods marked mutating are allowed only to peers whose
- * SO_PEERCRED uid is 0 or whose gid is the configured admin group. */
+ * reply. Methods marked mutating are allowed only to root and to members
+ * of the admin group (primary group from SO_PEERCRED, supplementary ones
+ * from SO_PEERGROUPS, both as the kernel recorded them at connect()). */
 #pragma once
 
 #include <jansson.h>
@@ -67,8 +68,12 @@ int rpc_server_new(struct event_loop *loop, const char *socket_path,
 		   const struct rpc_method *methods, size_t method_count, void *userdata,
 		   struct rpc_server **ret_server, struct pw_error *err);
 void rpc_server_free(struct rpc_server *server);
-/* Peers in this group may call mutating methods (besides root). */
-void rpc_server_set_admin_gid(struct rpc_server *server, gid_t gid);
+/* Members of this group (primary or supplementary) may call mutating
+ * methods besides root; the socket is given to the group (root:GROUP, mode
+ * 0660) so that they, and no one else but root, may connect. Returns 0, or
+ * a negative errno if the socket could not be given to the group (the
+ * check on mutating methods applies anyway). */
+int rpc_server_set_admin_gid(struct rpc_server *server, gid_t gid);
 
 /* Marks the connection as an event subscriber: after the reply to the
  * current request, it receives every rpc_server_broadcast(). */
