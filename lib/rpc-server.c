@@ -41,7 +41,7 @@ struct rpc_conn {
 	int fd;
 	struct event_watch *watch;
 	struct event_watch *resume; /* deferred: the next turn */
-	uint32_t events; /* what watch is registered for */
+	uint32_t events;	    /* what watch is registered for */
 	struct line_buffer in;
 	char *out;
 	size_t out_len, out_off, out_cap;

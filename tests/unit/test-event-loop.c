@@ -83,7 +83,7 @@ static void test_defer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defer),
+	    cmocka_unit_test(test_defer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
