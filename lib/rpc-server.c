@@ -32,8 +32,9 @@
 #include "unix-socket.h"
 
 /* Requests handled per turn of one connection before the loop serves
- * others (fairness when a client pipelines many requests): 64 cheap
- * requests take well under a millisecond. */
+ * others (fairness when a client pipelines many requests): few enough that
+ * the others wait for a few dozen handlers at most, enough that a turn is
+ * not dominated by the loop's own overhead. */
 #define RPC_REQUESTS_PER_TURN 64
 
 struct rpc_conn {

@@ -32,8 +32,8 @@
 /* Unsent output above which a connection's requests are not read nor
  * handled until the peer reads: bounds what a client that writes requests
  * and never reads costs us, while a client that pipelines thousands of
- * requests before reading its first reply (5,000 vnet.list replies with a
- * few VNets are about 2 MiB) still gets every reply. */
+ * requests before reading its first reply (5,000 vnet.list replies with one
+ * VNet are about 1.3 MB) still gets every reply. */
 #define RPC_OUTPUT_PAUSE (4 * 1024 * 1024)
 /* Queued output per connection before a subscriber is dropped (events are
  * queued even while its requests are paused). */
