@@ -3,7 +3,13 @@
  * Watchers are heap objects referenced from epoll's data pointer. Removal
  * during dispatch only marks a watcher dead and unlinks it from epoll; dead
  * watchers are freed after the batch, so a pointer still in the current
- * epoll_wait() result is never dangling. */
+ * epoll_wait() result is never dangling.
+ *
+ * Deferred calls have no fd. Armed ones sit on the pending list; each
+ * iteration takes the whole list, so a call that re-arms itself runs again
+ * only on the next iteration, after a non-blocking epoll_wait() has let
+ * every fd with an event have its turn. A watcher removed while armed is
+ * unlinked from the pending list before it can be freed. */
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/signalfd.h>
@@ -20,16 +26,19 @@ enum watch_kind {
 	WATCH_FD,
 	WATCH_TIMER,
 	WATCH_SIGNAL,
+	WATCH_DEFER,
 };
 
 struct event_watch {
 	enum watch_kind kind;
 	int fd;
 	bool dead;
+	bool armed; /* WATCH_DEFER: on the pending list */
 	event_fd_cb fd_cb;
 	event_timer_cb timer_cb;
 	void *userdata;
 	struct event_watch *next; /* all watchers, or the dead list */
+	struct event_watch *pending_next; /* WATCH_DEFER: the pending list */
 };
 
 struct event_loop {
@@ -38,6 +47,7 @@ struct event_loop {
 	int exit_code;
 	struct event_watch *watches;
 	struct event_watch *dead;
+	struct event_watch *pending; /* armed deferred calls */
 	struct event_watch *signal_watch;
 };
 
@@ -70,7 +80,7 @@ int event_loop_new(struct event_loop **ret_loop)
 
 static void watch_release(struct event_watch *w)
 {
-	if (w->kind != WATCH_FD)
+	if (w->kind == WATCH_TIMER || w->kind == WATCH_SIGNAL)
 		close(w->fd); /* timerfd / signalfd are ours */
 	free(w);
 }
@@ -107,7 +117,7 @@ static int add_watch(struct event_loop *loop, enum watch_kind kind, int fd, uint
 	w->kind = kind;
 	w->fd = fd;
 	struct epoll_event ev = { .events = events, .data.ptr = w };
-	if (epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+	if (kind != WATCH_DEFER && epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		int r = -errno;
 		free(w);
 		return r;
@@ -121,7 +131,7 @@ static int add_watch(struct event_loop *loop, enum watch_kind kind, int fd, uint
 int event_loop_add_fd(struct event_loop *loop, int fd, uint32_t events, event_fd_cb cb,
 		      void *userdata, struct event_watch **ret_watch)
 {
-	struct event_watch *w;
+	struct event_watch *w = NULL;
 	int r = add_watch(loop, WATCH_FD, fd, events, &w);
 	if (r < 0)
 		return r;
@@ -140,11 +150,24 @@ int event_loop_mod_fd(struct event_loop *loop, struct event_watch *watch, uint32
 	return 0;
 }
 
+static void defer_unlink(struct event_loop *loop, struct event_watch *watch)
+{
+	for (struct event_watch **p = &loop->pending; *p; p = &(*p)->pending_next)
+		if (*p == watch) {
+			*p = watch->pending_next;
+			break;
+		}
+	watch->armed = false;
+}
+
 void event_loop_remove(struct event_loop *loop, struct event_watch *watch)
 {
 	if (!watch || watch->dead)
 		return;
-	epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, watch->fd, NULL);
+	if (watch->kind == WATCH_DEFER)
+		defer_unlink(loop, watch);
+	else
+		epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, watch->fd, NULL);
 	for (struct event_watch **p = &loop->watches; *p; p = &(*p)->next)
 		if (*p == watch) {
 			*p = watch->next;
@@ -179,7 +202,7 @@ int event_loop_timer_set(struct event_loop *loop, struct event_watch *watch, uin
 int event_loop_add_timer(struct event_loop *loop, uint64_t delay_ms, uint64_t interval_ms,
 			 event_timer_cb cb, void *userdata, struct event_watch **ret_watch)
 {
-	struct event_watch *w;
+	struct event_watch *w = NULL;
 	int fd, r;
 
 	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -202,10 +225,60 @@ int event_loop_add_timer(struct event_loop *loop, uint64_t delay_ms, uint64_t in
 	return 0;
 }
 
+int event_loop_add_defer(struct event_loop *loop, event_timer_cb cb, void *userdata,
+			 struct event_watch **ret_watch)
+{
+	struct event_watch *w = NULL;
+	int r = add_watch(loop, WATCH_DEFER, -EBADF, 0, &w);
+	if (r < 0)
+		return r;
+	w->timer_cb = cb;
+	w->userdata = userdata;
+	if (ret_watch)
+		*ret_watch = w;
+	return 0;
+}
+
+void event_loop_defer_arm(struct event_loop *loop, struct event_watch *watch)
+{
+	if (watch->armed || watch->dead)
+		return;
+	watch->armed = true;
+	watch->pending_next = loop->pending;
+	loop->pending = watch;
+}
+
+/* Runs the deferred calls armed before this point; those they arm run on
+ * the next iteration. A call removed by an earlier one in the same pass
+ * is dead and skipped (and freed only after the pass). */
+static void run_deferred(struct event_loop *loop)
+{
+	struct event_watch *w = loop->pending, *w_next;
+
+	loop->pending = NULL;
+	for (; w && !loop->quit; w = w_next) {
+		w_next = w->pending_next;
+		w->pending_next = NULL;
+		if (w->dead || !w->armed)
+			continue;
+		w->armed = false;
+		w->timer_cb(loop, w->userdata);
+	}
+	/* Left over when quitting: keep them armed for a later run. */
+	for (; w; w = w_next) {
+		w_next = w->pending_next;
+		w->pending_next = NULL;
+		if (!w->dead && w->armed) {
+			w->armed = false;
+			event_loop_defer_arm(loop, w);
+		}
+	}
+}
+
 int event_loop_handle_signals(struct event_loop *loop)
 {
 	sigset_t mask;
-	struct event_watch *w;
+	struct event_watch *w = NULL;
 	int fd, r;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -232,7 +305,7 @@ int event_loop_run(struct event_loop *loop)
 
 	loop->quit = false;
 	while (!loop->quit) {
-		int n = epoll_wait(loop->epoll_fd, events, EVENT_BATCH, -1);
+		int n = epoll_wait(loop->epoll_fd, events, EVENT_BATCH, loop->pending ? 0 : -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -258,8 +331,11 @@ int event_loop_run(struct event_loop *loop)
 					event_loop_quit(loop, 0);
 				break;
 			}
+			case WATCH_DEFER:
+				break; /* never in epoll */
 			}
 		}
+		run_deferred(loop);
 		free_dead(loop);
 	}
 	return loop->exit_code;

@@ -1,6 +1,7 @@
 /* A single-threaded epoll loop: fd watchers, one-shot and periodic timers
  * (one timerfd each; meant for a handful of timers, not one per request),
- * and clean exit on SIGINT/SIGTERM through a signalfd.
+ * deferred calls (work to resume on the next iteration without waiting for
+ * an event) and clean exit on SIGINT/SIGTERM through a signalfd.
  *
  * A watcher removed from inside a callback (its own or another one's) is
  * not called again, even if its event is already in the current batch:
@@ -24,6 +25,16 @@ int event_loop_add_fd(struct event_loop *loop, int fd, uint32_t events, event_fd
 		      void *userdata, struct event_watch **ret_watch);
 int event_loop_mod_fd(struct event_loop *loop, struct event_watch *watch, uint32_t events);
 void event_loop_remove(struct event_loop *loop, struct event_watch *watch);
+
+/* A deferred call: armed with event_loop_defer_arm(), cb runs once on the
+ * next loop iteration, after the fd and timer events of that iteration
+ * (the loop does not sleep while one is armed). For work split into
+ * slices, e.g. pipelined requests beyond a per-wakeup budget: the other
+ * watchers get their turn between two slices. Created disarmed. */
+int event_loop_add_defer(struct event_loop *loop, event_timer_cb cb, void *userdata,
+			 struct event_watch **ret_watch);
+/* Arms a deferred call (arming an armed one does nothing). */
+void event_loop_defer_arm(struct event_loop *loop, struct event_watch *watch);
 
 /* Calls cb after delay_ms, then every interval_ms if interval_ms > 0
  * (otherwise once; a one-shot timer stays allocated until removed). */

@@ -4,9 +4,14 @@
  * at once. */
 #pragma once
 
-/* Opens a netns file (/proc/PID/ns/net, /run/netns/NAME): -ENOENT if it
- * does not exist, -EINVAL if it is not a network namespace. */
-int netns_open(const char *path, int *ret_fd);
+#include "error.h"
+
+/* Opens a netns file (/proc/PID/ns/net, /run/netns/NAME) given by a
+ * client, safely: never blocks (a FIFO), never opens a device, and refuses
+ * anything but a network namespace with -EINVAL and a message saying what
+ * the path is ("netns /tmp/f is not a network namespace (it is a FIFO)");
+ * a missing path is -ENOENT. err may be NULL. */
+int netns_open(const char *path, int *ret_fd, struct pw_error *err);
 /* socket(domain, type, protocol) created inside the netns of netns_fd. */
 int netns_socket(int netns_fd, int domain, int type, int protocol);
 /* Runs fn(userdata) with the calling thread inside netns_fd, then returns

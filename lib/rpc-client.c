@@ -36,6 +36,11 @@ int rpc_client_connect(const char *socket_path, int timeout_ms, struct rpc_clien
 			return pw_error_set(err, -ECONNREFUSED,
 					    "cannot connect to %s: %s (is the daemon running?)",
 					    socket_path, strerror(-r));
+		if (r == -EACCES)
+			return pw_error_set(err, r,
+					    "cannot connect to %s: %s (only root and the daemon's "
+					    "--admin-group may connect)",
+					    socket_path, strerror(-r));
 		return pw_error_set(err, r, "cannot connect to %s: %s", socket_path, strerror(-r));
 	}
 	struct rpc_client *c = calloc(1, sizeof(*c));

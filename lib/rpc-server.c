@@ -3,6 +3,17 @@
  * Single-threaded on an event_loop. Each connection has an input
  * line_buffer and an output queue; replies and events are appended to the
  * queue and written as far as the socket takes them, the rest on EPOLLOUT.
+ *
+ * Flow control, so that pipelining works and nothing grows without bound:
+ * - a connection's turn handles at most RPC_REQUESTS_PER_TURN buffered
+ *   requests; if complete lines are left, its deferred call ("resume")
+ *   gives it another turn on the next loop iteration, after the other
+ *   connections had theirs, whether or not more bytes arrive;
+ * - new bytes are read only once every complete buffered line is handled,
+ *   so the input buffer stays below one line plus one read;
+ * - while more than RPC_OUTPUT_PAUSE bytes of output are unsent, the
+ *   connection's requests wait (EPOLLIN off, no turns) until the peer
+ *   reads; a peer that never reads blocks only itself.
  * A connection is only freed from its own callback (never from inside a
  * handler or a broadcast), so no code path touches a freed connection:
  * write errors just mark it broken and the next event on it closes it. */
@@ -20,22 +31,28 @@
 #include "state-file.h"
 #include "unix-socket.h"
 
-/* Requests handled per wake-up of one connection before the loop serves
- * others (fairness when a client pipelines many requests). */
-#define RPC_REQUESTS_PER_WAKEUP 64
+/* Requests handled per turn of one connection before the loop serves
+ * others (fairness when a client pipelines many requests): few enough that
+ * the others wait for a few dozen handlers at most, enough that a turn is
+ * not dominated by the loop's own overhead. */
+#define RPC_REQUESTS_PER_TURN 64
 
 struct rpc_conn {
 	struct rpc_server *server;
 	int fd;
 	struct event_watch *watch;
+	struct event_watch *resume; /* deferred: the next turn */
+	uint32_t events;	    /* what watch is registered for */
 	struct line_buffer in;
 	char *out;
 	size_t out_len, out_off, out_cap;
 	struct ucred peer;
+	gid_t *peer_groups; /* supplementary groups, from SO_PEERGROUPS */
+	size_t peer_group_count;
 	bool subscribed;
 	bool read_eof;
 	bool broken;
-	bool want_out;
+	bool lines_pending; /* complete lines may be buffered, not yet handled */
 	struct rpc_conn *prev, *next;
 };
 
@@ -59,9 +76,11 @@ static void conn_free(struct rpc_conn *c)
 	struct rpc_server *s = c->server;
 
 	event_loop_remove(s->loop, c->watch);
+	event_loop_remove(s->loop, c->resume);
 	close(c->fd);
 	line_buffer_done(&c->in);
 	free(c->out);
+	free(c->peer_groups);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -72,17 +91,6 @@ static void conn_free(struct rpc_conn *c)
 	free(c);
 }
 
-static void conn_update_events(struct rpc_conn *c)
-{
-	bool want_out = c->out_len > c->out_off;
-	uint32_t events = (c->read_eof ? 0 : EPOLLIN) | (want_out ? EPOLLOUT : 0);
-
-	if (want_out == c->want_out && !c->read_eof)
-		return;
-	c->want_out = want_out;
-	event_loop_mod_fd(c->server->loop, c->watch, events);
-}
-
 /* Marks the connection for closing. The shutdown makes epoll report
  * EPOLLHUP, so its own callback runs and frees it even if the peer never
  * reads or writes again. */
@@ -90,6 +98,31 @@ static void conn_break(struct rpc_conn *c)
 {
 	c->broken = true;
 	shutdown(c->fd, SHUT_RDWR);
+}
+
+static size_t conn_unsent(const struct rpc_conn *c)
+{
+	return c->out_len - c->out_off;
+}
+
+static bool conn_paused(const struct rpc_conn *c)
+{
+	return conn_unsent(c) >= RPC_OUTPUT_PAUSE;
+}
+
+static void conn_update_events(struct rpc_conn *c)
+{
+	uint32_t events = 0;
+
+	if (!c->read_eof && !c->lines_pending && !conn_paused(c))
+		events |= EPOLLIN;
+	if (conn_unsent(c) > 0)
+		events |= EPOLLOUT;
+	if (events == c->events)
+		return;
+	if (event_loop_mod_fd(c->server->loop, c->watch, events) < 0)
+		return conn_break(c);
+	c->events = events;
 }
 
 static void conn_flush(struct rpc_conn *c)
@@ -170,9 +203,18 @@ static const struct rpc_method *find_method(struct rpc_server *s, const char *na
 	return NULL;
 }
 
-static bool peer_privileged(struct rpc_server *s, const struct ucred *peer)
+static bool peer_privileged(struct rpc_server *s, const struct rpc_conn *c)
 {
-	return peer->uid == 0 || (s->has_admin_gid && peer->gid == s->admin_gid);
+	if (c->peer.uid == 0)
+		return true;
+	if (!s->has_admin_gid)
+		return false;
+	if (c->peer.gid == s->admin_gid)
+		return true;
+	for (size_t i = 0; i < c->peer_group_count; i++)
+		if (c->peer_groups[i] == s->admin_gid)
+			return true;
+	return false;
 }
 
 static void handle_line(struct rpc_conn *c, const char *line, size_t len)
@@ -217,7 +259,7 @@ static void handle_line(struct rpc_conn *c, const char *line, size_t len)
 		snprintf(msg, sizeof(msg), "unknown method '%.60s'", name);
 		return send_error(c, id, -EOPNOTSUPP, msg);
 	}
-	if (m->mutating && !peer_privileged(s, &c->peer)) {
+	if (m->mutating && !peer_privileged(s, c)) {
 		char msg[160];
 		snprintf(msg, sizeof(msg), "method '%s' needs root%s", m->name,
 			 s->has_admin_gid ? " or the admin group" : "");
@@ -241,15 +283,22 @@ static void handle_line(struct rpc_conn *c, const char *line, size_t len)
 		conn_send_json(c, reply);
 }
 
+/* One turn: handles buffered requests until none is complete, the budget
+ * is spent or the output is paused. */
 static void conn_process(struct rpc_conn *c)
 {
 	char *line;
 	size_t len;
 
-	for (int i = 0; i < RPC_REQUESTS_PER_WAKEUP && !c->broken; i++) {
+	c->lines_pending = false;
+	for (int i = 0; !c->broken; i++) {
+		if (i == RPC_REQUESTS_PER_TURN || conn_paused(c)) {
+			c->lines_pending = true;
+			return;
+		}
 		enum line_status st = line_buffer_next(&c->in, &line, &len);
 		if (st == LINE_NONE)
-			break;
+			return;
 		if (st == LINE_OVERSIZED) {
 			char msg[96];
 			snprintf(msg, sizeof(msg), "request line exceeds %d bytes", RPC_LINE_MAX);
@@ -260,33 +309,74 @@ static void conn_process(struct rpc_conn *c)
 	}
 }
 
+/* A turn, then what comes next: close, another turn on the next loop
+ * iteration, or wait for the socket. Called only from the connection's own
+ * callbacks, so it may free it. */
+static void conn_step(struct rpc_conn *c)
+{
+	conn_process(c);
+	if (c->broken || (c->read_eof && !c->lines_pending && conn_unsent(c) == 0)) {
+		conn_free(c);
+		return;
+	}
+	if (c->lines_pending && !conn_paused(c))
+		event_loop_defer_arm(c->server->loop, c->resume);
+	conn_update_events(c);
+}
+
+static void conn_resume(struct event_loop *loop, void *userdata)
+{
+	conn_step(userdata);
+}
+
 static void conn_event(struct event_loop *loop, int fd, uint32_t events, void *userdata)
 {
 	struct rpc_conn *c = userdata;
 
-	if (events & EPOLLOUT)
+	/* On a hang-up, writing is what finds out (EPIPE) the peer is gone. */
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		conn_flush(c);
-	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->read_eof) {
+	/* Read only when every complete line is handled: the event may be
+	 * left from before EPOLLIN was switched off in this batch. */
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->read_eof && !c->lines_pending &&
+	    !conn_paused(c)) {
 		ssize_t n = line_buffer_read(&c->in, fd);
 		if (n == 0)
 			c->read_eof = true;
 		else if (n < 0 && n != -EAGAIN)
 			c->broken = true;
 	}
-	conn_process(c);
-	/* Pipelined requests beyond the per-wakeup budget stay buffered; the
-	 * socket may have nothing more to read, so keep going on EOF. */
-	while (c->read_eof && !c->broken) {
-		size_t before = c->in.start;
-		conn_process(c);
-		if (c->in.start == before)
-			break;
+	conn_step(c);
+}
+
+/* The peer's supplementary groups (SO_PEERGROUPS, Linux 4.13) rather than
+ * the Groups: line of /proc/PID/status: the kernel records them at
+ * connect(), like SO_PEERCRED, so they are the groups that passed the
+ * socket file's permission check; a peer cannot change them afterwards
+ * (setgroups, exec of another program, exit and PID reuse), and they need
+ * neither /proc nor the peer's PID to mean anything in our PID namespace.
+ * On failure the list stays empty: only the primary group counts. */
+static void conn_read_peer_groups(struct rpc_conn *c)
+{
+	socklen_t size = 32 * sizeof(gid_t);
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		gid_t *groups = malloc(size);
+		socklen_t len = size;
+
+		if (!groups)
+			return;
+		if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) {
+			c->peer_groups = groups;
+			c->peer_group_count = len / sizeof(gid_t);
+			return;
+		}
+		free(groups);
+		/* ERANGE: len is the size needed (fixed since connect()). */
+		if (errno != ERANGE || len <= size)
+			return;
+		size = len;
 	}
-	if (c->broken || (c->read_eof && c->out_off == c->out_len)) {
-		conn_free(c);
-		return;
-	}
-	conn_update_events(c);
 }
 
 static void listen_event(struct event_loop *loop, int fd, uint32_t events, void *userdata)
@@ -318,8 +408,18 @@ static void listen_event(struct event_loop *loop, int fd, uint32_t events, void 
 		len = sizeof(c->peer);
 		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) < 0)
 			c->peer = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
-		if (event_loop_add_fd(s->loop, cfd, EPOLLIN, conn_event, c, &c->watch) < 0) {
+		conn_read_peer_groups(c);
+		c->events = EPOLLIN;
+		if (event_loop_add_defer(s->loop, conn_resume, c, &c->resume) < 0) {
 			close(cfd);
+			free(c->peer_groups);
+			free(c);
+			continue;
+		}
+		if (event_loop_add_fd(s->loop, cfd, EPOLLIN, conn_event, c, &c->watch) < 0) {
+			event_loop_remove(s->loop, c->resume);
+			close(cfd);
+			free(c->peer_groups);
 			free(c);
 			continue;
 		}
@@ -404,10 +504,15 @@ void rpc_server_free(struct rpc_server *s)
 	free(s);
 }
 
-void rpc_server_set_admin_gid(struct rpc_server *server, gid_t gid)
+int rpc_server_set_admin_gid(struct rpc_server *server, gid_t gid)
 {
 	server->admin_gid = gid;
 	server->has_admin_gid = true;
+	/* Until now the socket was root:root 0660 (bound by us, as root):
+	 * no one but root could connect in between. */
+	if (fchownat(AT_FDCWD, server->socket_path, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	return 0;
 }
 
 void rpc_conn_subscribe(struct rpc_conn *conn)
@@ -429,8 +534,10 @@ uint64_t rpc_server_broadcast(struct rpc_server *server, const char *event, json
 		if (!c->subscribed)
 			continue;
 		conn_queue(c, text, len);
-		/* Enable EPOLLOUT (or let EPOLLHUP close a broken one). */
-		conn_update_events(c);
+		/* EPOLLOUT for what is left, EPOLLIN off if that paused it (a
+		 * broken one is closed by its EPOLLHUP). */
+		if (!c->broken)
+			conn_update_events(c);
 	}
 	return seq;
 }

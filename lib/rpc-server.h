@@ -8,11 +8,14 @@
  *   <- {"event":"group.attached","seq":7,"data":{...}}
  *
  * The server runs on an event_loop, serves many clients at once, never
- * blocks on a slow one (output is queued; a subscriber that falls more
- * than RPC_OUTPUT_MAX behind is disconnected), and answers every
+ * blocks on a slow one (output is queued; a client with more than
+ * RPC_OUTPUT_PAUSE unsent has its requests wait until it reads; a
+ * subscriber that falls more than RPC_OUTPUT_MAX behind on events is
+ * disconnected), answers pipelined requests in order, and answers every
  * malformed, oversized, unknown or unauthorised request with an error
- * reply. Methods marked mutating are allowed only to peers whose
- * SO_PEERCRED uid is 0 or whose gid is the configured admin group. */
+ * reply. Methods marked mutating are allowed only to root and to members
+ * of the admin group (primary group from SO_PEERCRED, supplementary ones
+ * from SO_PEERGROUPS, both as the kernel recorded them at connect()). */
 #pragma once
 
 #include <jansson.h>
@@ -26,7 +29,14 @@
 /* A request line may be at most 1 MiB: far more than any real request
  * (a group attach is under 4 KiB) while bounding memory per client. */
 #define RPC_LINE_MAX (1024 * 1024)
-/* Queued output per connection before a subscriber is dropped. */
+/* Unsent output above which a connection's requests are not read nor
+ * handled until the peer reads: bounds what a client that writes requests
+ * and never reads costs us, while a client that pipelines thousands of
+ * requests before reading its first reply (5,000 vnet.list replies with one
+ * VNet are about 1.3 MB) still gets every reply. */
+#define RPC_OUTPUT_PAUSE (4 * 1024 * 1024)
+/* Queued output per connection before a subscriber is dropped (events are
+ * queued even while its requests are paused). */
 #define RPC_OUTPUT_MAX (64 * 1024 * 1024)
 /* Connections served at once. */
 #define RPC_CONNECTIONS_MAX 1024
@@ -58,8 +68,12 @@ int rpc_server_new(struct event_loop *loop, const char *socket_path,
 		   const struct rpc_method *methods, size_t method_count, void *userdata,
 		   struct rpc_server **ret_server, struct pw_error *err);
 void rpc_server_free(struct rpc_server *server);
-/* Peers in this group may call mutating methods (besides root). */
-void rpc_server_set_admin_gid(struct rpc_server *server, gid_t gid);
+/* Members of this group (primary or supplementary) may call mutating
+ * methods besides root; the socket is given to the group (root:GROUP, mode
+ * 0660) so that they, and no one else but root, may connect. Returns 0, or
+ * a negative errno if the socket could not be given to the group (the
+ * check on mutating methods applies anyway). */
+int rpc_server_set_admin_gid(struct rpc_server *server, gid_t gid);
 
 /* Marks the connection as an event subscriber: after the reply to the
  * current request, it receives every rpc_server_broadcast(). */

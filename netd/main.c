@@ -49,8 +49,9 @@ static void usage(FILE *out)
 		"                       (default " DEFAULT_RUN_DIR ")\n"
 		"  --state-dir DIR      VNet definitions (default " DEFAULT_STATE_DIR ")\n"
 		"  --log-level LEVEL    debug, info (default), warn or error\n"
-		"  --admin-group GROUP  members of GROUP may change VNets and groups (root\n"
-		"                       always may)\n"
+		"  --admin-group GROUP  give the socket to GROUP (mode 0660): its members\n"
+		"                       (primary or supplementary) may connect and change\n"
+		"                       VNets and groups (root always may)\n"
 		"  --metrics-listen ADDR\n"
 		"                       serve Prometheus metrics over HTTP (GET /metrics: the\n"
 		"                       text of 'podwire stats --prometheus') on ADDR:\n"
@@ -245,11 +246,12 @@ static int run(const struct options *opts)
 		goto out;
 	}
 	if (opts->admin_group) {
-		rpc_server_set_admin_gid(netd.server, admin_gid);
-		/* The socket is 0660: its group is who may connect at all. */
-		if (chown(socket_path, (uid_t)-1, admin_gid) < 0)
-			log_warn_errno(-errno, "cannot give %s to group %s", socket_path,
-				       opts->admin_group);
+		r = rpc_server_set_admin_gid(netd.server, admin_gid);
+		if (r < 0) {
+			log_error_errno(r, "cannot give %s to group %s", socket_path,
+					opts->admin_group);
+			goto out;
+		}
 	}
 	for (size_t i = 0; i < opts->metrics_addr_count; i++) {
 		r = metrics_listener_new(&netd, &opts->metrics_addrs[i],

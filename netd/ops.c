@@ -376,11 +376,9 @@ int netd_group_attach(struct netd *netd, const struct group_request *req,
 		if (!netd_vnet_find(netd, req->vnets[i]))
 			return pw_error_set(err, -ENOENT, "vnet '%s' not found", req->vnets[i]);
 
-	r = netns_open(req->netns, &netns_fd);
-	if (r == -EINVAL)
-		return pw_error_set(err, r, "netns %s: not a network namespace", req->netns);
+	r = netns_open(req->netns, &netns_fd, err);
 	if (r < 0)
-		return pw_error_set(err, r, "netns %s: %s", req->netns, strerror(-r));
+		return r;
 	if (fstat(netns_fd, &st) < 0)
 		return pw_error_set(err, -errno, "netns %s: %m", req->netns);
 	if (netns_same(netns_fd, netd->host_netns_fd) > 0)

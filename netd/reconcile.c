@@ -191,10 +191,10 @@ static void repair_group(struct netd *netd, struct pw_group *group, struct link_
 			continue;
 		}
 		if (netns_fd < 0) {
-			r = netns_open(group->netns, &netns_fd);
+			r = netns_open(group->netns, &netns_fd, &err);
 			if (r < 0) {
-				log_warn_errno(r, "cannot open netns %s of group %s", group->netns,
-					       group->id);
+				log_warn("cannot open the netns of group %s error=\"%s\"", group->id,
+					 pw_error_message(&err));
 				return;
 			}
 		}

@@ -88,7 +88,12 @@ int main(int argc, char **argv)
 			log_error("admin group '%s' does not exist", opts.admin_group);
 			goto out;
 		}
-		rpc_server_set_admin_gid(server, gr->gr_gid);
+		r = rpc_server_set_admin_gid(server, gr->gr_gid);
+		if (r < 0) {
+			log_error_errno(r, "cannot give %s to group %s", socket_path,
+					opts.admin_group);
+			goto out;
+		}
 	}
 	r = volumed_start(&v);
 	if (r < 0)

@@ -19,7 +19,9 @@ void volumed_usage(FILE *out)
 		"  --state-dir DIR      share settings, default backing dirs, snapshots\n"
 		"                       (default %s)\n"
 		"  --log-level LEVEL    debug, info, warn or error (default info)\n"
-		"  --admin-group GROUP  members of GROUP may change shares (root always may)\n"
+		"  --admin-group GROUP  give the socket to GROUP (mode 0660): its members\n"
+		"                       (primary or supplementary) may connect and change\n"
+		"                       shares (root always may)\n"
 		"  -h, --help           show this help\n"
 		"  --version            show the version\n",
 		VOLUMED_RUN_DIR_DEFAULT, VOLUMED_STATE_DIR_DEFAULT);

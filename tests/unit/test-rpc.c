@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -219,6 +220,55 @@ static void test_bad_input(void **state)
 	close(fd);
 }
 
+/* Writes count echo requests (ids first..first+count-1) in one go. */
+static void write_pipelined(int fd, int first, int count)
+{
+	size_t cap = (size_t)count * 64, len = 0;
+	char *text = malloc(cap);
+
+	assert_non_null(text);
+	for (int i = first; i < first + count; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"{\"id\":%d,\"method\":\"echo\",\"params\":{\"n\":%d}}\n", i, i);
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, text + off, len - off);
+		assert_true(n > 0);
+		off += (size_t)n;
+	}
+	free(text);
+}
+
+static void read_pipelined(int fd, int first, int count)
+{
+	for (int i = first; i < first + count; i++) {
+		json_auto_t *reply = raw_reply(fd);
+		assert_int_equal(json_integer_value(json_object_get(reply, "id")), i);
+		assert_int_equal(json_integer_value(
+					 json_object_get(json_object_get(reply, "result"), "n")),
+				 i);
+	}
+}
+
+/* Far more pipelined requests than one turn handles: all answered, in
+ * order, without the client sending anything more; also when the client
+ * half-closes right after writing. */
+static void test_pipelining(void **state)
+{
+	struct timeval timeout = { .tv_sec = 5 };
+	int fd = raw_connect();
+	char byte;
+
+	/* A stall fails the read (and the test) instead of hanging it. */
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout)), 0);
+	write_pipelined(fd, 1, 1000);
+	read_pipelined(fd, 1, 1000);
+	write_pipelined(fd, 1001, 1000);
+	assert_int_equal(shutdown(fd, SHUT_WR), 0);
+	read_pipelined(fd, 1001, 1000);
+	assert_int_equal(read(fd, &byte, 1), 0);
+	close(fd);
+}
+
 static void test_events(void **state)
 {
 	_cleanup_rpc_client_ struct rpc_client *sub = NULL;
@@ -244,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_line_buffer),
 		cmocka_unit_test_setup_teardown(test_call, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipelining, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
