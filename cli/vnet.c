@@ -43,9 +43,9 @@ static void usage_create(FILE *out)
 		"\n"
 		"Options:\n"
 		"  --subnet CIDR     IPv4 subnet, /16 to /30 (required), e.g. 10.1.0.0/24;\n"
-		"                    give it again for an optional IPv6 subnet, e.g.\n"
-		"                    fd00:1::/64 (a group's IPv6 address has the same host\n"
-		"                    part as its IPv4 address)\n"
+		"                    give it again for an optional IPv6 subnet, /48 or\n"
+		"                    longer, e.g. fd00:1::/64 (a group's IPv6 address has the\n"
+		"                    same host part as its IPv4 address)\n"
 		"  --gateway IP      IPv4 gateway (default: the first host, e.g. 10.1.0.1)\n"
 		"  --domain DOMAIN   DNS domain of the VNet's groups (default NAME.internal)\n"
 		"  --mtu N           MTU of the bridge and the groups' interfaces (default: the\n"
@@ -56,7 +56,9 @@ static void usage_create(FILE *out)
 		"  --json            print the created VNet as JSON\n"
 		"  -h, --help        show this help\n"
 		"\n"
-		"Subnets overlapping another VNet or a route of the host are refused.\n");
+		"Subnets overlapping another VNet or a route of the host are refused, and so\n"
+		"are loopback, link-local, multicast and reserved ranges (IPv4 0/8, 127/8,\n"
+		"169.254/16, 224/4, 240/4; IPv6 ::1, ::, ::ffff:0:0/96, fe80::/10, ff00::/8).\n");
 }
 
 static void usage_ls(FILE *out)

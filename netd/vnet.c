@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "json-util.h"
+#include "macro.h"
 #include "params.h"
 #include "vnet.h"
 #include "xalloc.h"
@@ -37,12 +39,58 @@ int vnet_set_mtu(struct vnet *vnet, unsigned mtu, struct pw_error *err)
 	return 0;
 }
 
+/* Address ranges whose addresses the kernel and every host give a meaning
+ * of their own (RFC 6890): a bridge with a gateway in one would, for
+ * example, put 127.0.0.1 on it, and dnsd would then bind port 53 of the
+ * host's loopback. */
+static const struct reserved_range {
+	int family;
+	uint8_t addr[16];
+	unsigned prefixlen;
+	const char *text;
+} reserved_ranges[] = {
+    {AF_INET, {0}, 8, "0.0.0.0/8 (\"this network\")"},
+    {AF_INET, {127}, 8, "127.0.0.0/8 (loopback)"},
+    {AF_INET, {169, 254}, 16, "169.254.0.0/16 (link-local)"},
+    {AF_INET, {224}, 4, "224.0.0.0/4 (multicast)"},
+    {AF_INET, {240}, 4, "240.0.0.0/4 (reserved, with the broadcast address)"},
+    {AF_INET6, {[15] = 1}, 128, "::1/128 (loopback)"},
+    {AF_INET6, {0}, 128, "::/128 (the unspecified address)"},
+    {AF_INET6, {[10] = 0xff, [11] = 0xff}, 96, "::ffff:0:0/96 (IPv4-mapped)"},
+    {AF_INET6, {0xfe, 0x80}, 10, "fe80::/10 (link-local)"},
+    {AF_INET6, {0xff}, 8, "ff00::/8 (multicast)"},
+};
+
+int vnet_subnet_check_reserved(const struct ip_prefix *subnet, struct pw_error *err)
+{
+	char buf[IP_PREFIX_STRLEN];
+
+	for (size_t i = 0; i < ARRAY_SIZE(reserved_ranges); i++) {
+		const struct reserved_range *range = &reserved_ranges[i];
+		struct ip_prefix p = {.family = range->family, .prefixlen = range->prefixlen};
+
+		memcpy(p.addr.bytes, range->addr, sizeof(p.addr.bytes));
+		if (ip_prefix_overlaps(subnet, &p))
+			return pw_error_set(err, -EINVAL,
+					    "subnet %s overlaps %s, which cannot be a VNet subnet",
+					    ip_prefix_format(subnet, buf), range->text);
+	}
+	if (subnet->family == AF_INET6 && subnet->prefixlen < VNET_IPV6_PREFIXLEN_MIN)
+		return pw_error_set(err, -EINVAL,
+				    "subnet %s: IPv6 prefix length must be /%d to /%d (at most a "
+				    "site's /48)",
+				    ip_prefix_format(subnet, buf), VNET_IPV6_PREFIXLEN_MIN,
+				    VNET_IPV6_PREFIXLEN_MAX);
+	return 0;
+}
+
 static int parse_subnets(struct vnet *vnet, json_t *subnets, struct pw_error *err)
 {
 	struct ip_prefix v4 = {0}, v6 = {0};
 	bool have_v4 = false, have_v6 = false;
 	size_t i;
 	json_t *item;
+	int r;
 
 	if (!json_is_array(subnets) || json_array_size(subnets) == 0 ||
 	    json_array_size(subnets) > VNET_SUBNETS_MAX)
@@ -70,6 +118,9 @@ static int parse_subnets(struct vnet *vnet, json_t *subnets, struct pw_error *er
 			return pw_error_set(
 			    err, -EINVAL, "invalid subnet '%.64s' (expected e.g. 10.1.0.0/24)", s);
 		}
+		r = vnet_subnet_check_reserved(&p, err);
+		if (r < 0)
+			return r;
 		if (p.family == AF_INET) {
 			if (have_v4)
 				return pw_error_set(err, -EINVAL, "only one IPv4 subnet per VNet");
@@ -102,13 +153,6 @@ static int parse_subnets(struct vnet *vnet, json_t *subnets, struct pw_error *er
 					    "subnet %s: the IPv6 subnet must hold at least as many "
 					    "addresses as the IPv4 one (/%u or shorter)",
 					    ip_prefix_format(&v6, buf), 96 + v4.prefixlen);
-		if (v6.addr.bytes[0] == 0xff ||
-		    (v6.addr.bytes[0] == 0xfe && (v6.addr.bytes[1] & 0xc0) == 0x80))
-			return pw_error_set(
-			    err, -EINVAL,
-			    "subnet %s: multicast and link-local prefixes cannot be "
-			    "a VNet subnet",
-			    ip_prefix_format(&v6, buf));
 		vnet->subnets[1] = v6;
 		vnet->subnet_count = 2;
 	}
