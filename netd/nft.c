@@ -926,6 +926,7 @@ static void nft_dnat_rules(struct nft_batch *b, const char *chain, bool ipv6)
  * ifnames is NFT_REG_1 . NFT_REG_2. */
 static void nft_inet_rules_messages(struct nft_batch *b)
 {
+	static const char loopback_ifname[IFNAMSIZ] = "lo";
 	const uint32_t inet = NFPROTO_INET;
 	struct nftnl_rule *r;
 	int v6;
@@ -986,10 +987,16 @@ static void nft_inet_rules_messages(struct nft_batch *b)
 	nft_rule_message(b, r, "internal VNet: nothing in");
 
 	for (v6 = 0; v6 < 2; v6++) {
-		/* oifname != @bridges ip saddr @masq4 masquerade */
+		/* oifname != @bridges oifname != "lo" ip saddr @masq4 masquerade.
+		 * What the host sends to one of its own addresses leaves by lo
+		 * and passes here too; when it goes to a gateway (the host
+		 * asking dnsd) its source is that gateway, inside masq4, and
+		 * masquerading it would pick the host's first global address
+		 * (eth0's), which dnsd refuses as a stranger. */
 		r = nft_rule_new(inet, "postrouting");
 		nft_add_meta(r, NFT_META_OIFNAME, NFT_REG_1);
 		nft_add_lookup(r, NFT_REG_1, NFT_SET_BRIDGES, true);
+		nft_add_cmp(r, NFT_REG_1, NFT_CMP_NEQ, loopback_ifname, IFNAMSIZ);
 		nft_add_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
 		nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4, NFT_REG_1);
 		nft_add_lookup(r, NFT_REG_1, v6 ? NFT_SET_MASQ6 : NFT_SET_MASQ4, false);
