@@ -52,6 +52,13 @@ static void usage_create(FILE *out)
 		"                    MTU of the host's default-route interface)\n"
 		"  --internal        no outbound traffic: no NAT, nothing leaves the host\n"
 		"  --isolate         groups reach the gateway only, not each other\n"
+		"  --host-access none|dns|all\n"
+		"                    what the VNet's groups reach on this host itself: dns\n"
+		"                    (default) DNS on their own gateway only; none: not even\n"
+		"                    that; all: any service on their own gateway's addresses\n"
+		"                    and on host addresses outside every VNet. Never another\n"
+		"                    VNet's gateway. Ping of the own gateway, replies to\n"
+		"                    connections the host opens and published ports always work\n"
 		"  --dns IP[,IP]     upstream DNS servers (at most 3; default: the host's)\n"
 		"  --json            print the created VNet as JSON\n"
 		"  -h, --help        show this help\n"
@@ -148,6 +155,7 @@ static void print_vnet(json_t *vnet)
 	printf("MTU:         %" JSON_INTEGER_FORMAT "\n",
 	       json_integer_value(json_object_get(vnet, "mtu")));
 	printf("Flags:       %s\n", flags[0] ? flags : "-");
+	printf("Host access: %s\n", json_string_value(json_object_get(vnet, "host_access")) ?: "-");
 	printf("DNS servers: %s\n", dns[0] ? dns : "(host resolv.conf)");
 	printf("Groups:      %" JSON_INTEGER_FORMAT "\n",
 	       json_integer_value(json_object_get(vnet, "group_count")));
@@ -182,6 +190,7 @@ static int vnet_create(struct cli_ctx *ctx, int argc, char **argv)
 		OPT_MTU,
 		OPT_INTERNAL,
 		OPT_ISOLATE,
+		OPT_HOST_ACCESS,
 		OPT_DNS,
 		OPT_JSON
 	};
@@ -192,6 +201,7 @@ static int vnet_create(struct cli_ctx *ctx, int argc, char **argv)
 	    {"mtu", required_argument, NULL, OPT_MTU},
 	    {"internal", no_argument, NULL, OPT_INTERNAL},
 	    {"isolate", no_argument, NULL, OPT_ISOLATE},
+	    {"host-access", required_argument, NULL, OPT_HOST_ACCESS},
 	    {"dns", required_argument, NULL, OPT_DNS},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, 'h'},
@@ -232,6 +242,14 @@ static int vnet_create(struct cli_ctx *ctx, int argc, char **argv)
 			break;
 		case OPT_ISOLATE:
 			json_object_set_new(params, "isolate", json_true());
+			break;
+		case OPT_HOST_ACCESS:
+			if (!streq(optarg, "none") && !streq(optarg, "dns") &&
+			    !streq(optarg, "all"))
+				return cli_usage_error(
+				    CMD " create", "invalid --host-access '%s' (none, dns or all)",
+				    optarg);
+			json_object_set_new(params, "host_access", json_string(optarg));
 			break;
 		case OPT_DNS:
 			if (!dns) {

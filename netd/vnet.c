@@ -84,6 +84,31 @@ int vnet_subnet_check_reserved(const struct ip_prefix *subnet, struct pw_error *
 	return 0;
 }
 
+const char *vnet_host_access_name(enum nft_host_access access)
+{
+	switch (access) {
+	case NFT_HOST_ACCESS_NONE:
+		return "none";
+	case NFT_HOST_ACCESS_ALL:
+		return "all";
+	default:
+		return "dns";
+	}
+}
+
+int vnet_host_access_parse(const char *text, enum nft_host_access *ret)
+{
+	static const enum nft_host_access all[] = {NFT_HOST_ACCESS_NONE, NFT_HOST_ACCESS_DNS,
+						   NFT_HOST_ACCESS_ALL};
+
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+		if (streq(text, vnet_host_access_name(all[i]))) {
+			*ret = all[i];
+			return 0;
+		}
+	return -EINVAL;
+}
+
 static int parse_subnets(struct vnet *vnet, json_t *subnets, struct pw_error *err)
 {
 	struct ip_prefix v4 = {0}, v6 = {0};
@@ -302,19 +327,20 @@ static int parse_peers(struct vnet *vnet, json_t *peers, struct pw_error *err)
 int vnet_parse(json_t *params, struct vnet **ret_vnet, struct pw_error *err)
 {
 	_cleanup_vnet_ struct vnet *vnet = NULL;
-	const char *name = NULL, *gateway = NULL, *domain = NULL;
+	const char *name = NULL, *gateway = NULL, *domain = NULL, *host_access = "dns";
 	json_t *name_json = NULL, *subnets = NULL, *gateway_json = NULL, *domain_json = NULL,
 	       *mtu_json = NULL, *internal_json = NULL, *isolate_json = NULL, *dns_servers = NULL,
-	       *peers = NULL;
+	       *peers = NULL, *host_access_json = NULL;
 	long long mtu = 0;
 	bool internal = false, isolate = false;
 	int r;
 
 	r = json_unpack_err(params, err, "vnet", JSON_STRICT,
-			    "{s:o, s:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o}", "name",
+			    "{s:o, s:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o}", "name",
 			    &name_json, "subnets", &subnets, "gateway", &gateway_json, "domain",
 			    &domain_json, "mtu", &mtu_json, "internal", &internal_json, "isolate",
-			    &isolate_json, "dns_servers", &dns_servers, "peers", &peers);
+			    &isolate_json, "dns_servers", &dns_servers, "peers", &peers,
+			    "host_access", &host_access_json);
 	if (r < 0)
 		return r;
 	if ((r = param_string(name_json, "name", &name, err)) < 0 ||
@@ -322,7 +348,8 @@ int vnet_parse(json_t *params, struct vnet **ret_vnet, struct pw_error *err)
 	    (r = param_string(domain_json, "domain", &domain, err)) < 0 ||
 	    (r = param_int(mtu_json, "mtu", 1, VNET_MTU_MAX, &mtu, err)) < 0 ||
 	    (r = param_bool(internal_json, "internal", &internal, err)) < 0 ||
-	    (r = param_bool(isolate_json, "isolate", &isolate, err)) < 0)
+	    (r = param_bool(isolate_json, "isolate", &isolate, err)) < 0 ||
+	    (r = param_string(host_access_json, "host_access", &host_access, err)) < 0)
 		return r;
 	r = name_validate_vnet(name, err);
 	if (r < 0)
@@ -333,6 +360,9 @@ int vnet_parse(json_t *params, struct vnet **ret_vnet, struct pw_error *err)
 	snprintf(vnet->bridge, sizeof(vnet->bridge), VNET_BRIDGE_PREFIX "%s", name);
 	vnet->internal = internal;
 	vnet->isolate = isolate;
+	if (vnet_host_access_parse(host_access, &vnet->host_access) < 0)
+		return pw_error_set(
+		    err, -EINVAL, "host_access: '%.16s' is not one of none, dns, all", host_access);
 
 	r = parse_subnets(vnet, subnets, err);
 	if (r < 0)
@@ -381,10 +411,11 @@ json_t *vnet_spec_json(const struct vnet *vnet)
 		json_array_append_new(dns, json_string(ip_addr_format(&vnet->dns_servers[i], buf)));
 	json_t *spec;
 
-	spec = json_pack("{s:s, s:o, s:s, s:s, s:I, s:b, s:b, s:o}", "name", vnet->name, "subnets",
-			 subnets, "gateway", ip_addr_format(&vnet->gateways[0], buf), "domain",
-			 vnet->domain, "mtu", (json_int_t)vnet->mtu, "internal", vnet->internal,
-			 "isolate", vnet->isolate, "dns_servers", dns);
+	spec = json_pack("{s:s, s:o, s:s, s:s, s:I, s:b, s:b, s:s, s:o}", "name", vnet->name,
+			 "subnets", subnets, "gateway", ip_addr_format(&vnet->gateways[0], buf),
+			 "domain", vnet->domain, "mtu", (json_int_t)vnet->mtu, "internal",
+			 vnet->internal, "isolate", vnet->isolate, "host_access",
+			 vnet_host_access_name(vnet->host_access), "dns_servers", dns);
 	if (spec && vnet->peer_count > 0)
 		json_object_set_new(spec, "peers", vnet_peers_json(vnet));
 	return spec;
@@ -396,6 +427,8 @@ void vnet_nft_spec(const struct vnet *vnet, struct nft_vnet_spec *ret_spec)
 	    .bridge = vnet->bridge,
 	    .subnets = vnet->subnets,
 	    .subnet_count = vnet->subnet_count,
+	    .gateways = vnet->gateways,
+	    .host_access = vnet->host_access,
 	    .internal = vnet->internal,
 	    .isolate = vnet->isolate,
 	    .peers = vnet->peer_bridge_ptrs,

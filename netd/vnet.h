@@ -57,6 +57,9 @@ struct vnet {
 	unsigned mtu; /* 0 until chosen: a create request may leave it to netd */
 	bool internal;
 	bool isolate;
+	/* What its groups may reach on the host (see nft.h); "dns" unless
+	 * given (and in state files written before it existed). */
+	enum nft_host_access host_access;
 	struct ip_addr dns_servers[VNET_DNS_SERVERS_MAX];
 	size_t dns_server_count;
 	unsigned group_count; /* groups attached to it */
@@ -86,6 +89,10 @@ static inline void vnet_freep(struct vnet **vnet)
  * 224/4, 240/4; IPv6 ::, ::1, ::ffff:0:0/96, fe80::/10, ff00::/8; and an
  * IPv6 subnet shorter than VNET_IPV6_PREFIXLEN_MIN. */
 int vnet_subnet_check_reserved(const struct ip_prefix *subnet, struct pw_error *err);
+
+/* "none", "dns", "all" and back; parse is -EINVAL for anything else. */
+const char *vnet_host_access_name(enum nft_host_access access);
+int vnet_host_access_parse(const char *text, enum nft_host_access *ret);
 
 /* Peer list: add (-ENOSPC when full; present is success) / remove
  * (absent is success) / lookup. */
