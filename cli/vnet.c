@@ -25,6 +25,7 @@ static void usage_family(FILE *out)
 		"  create NAME --subnet CIDR [...]  define a VNet\n"
 		"  ls [--json]                      list VNets\n"
 		"  show NAME [--json]               show one VNet\n"
+		"  set NAME --host-access MODE      change what its groups reach on the host\n"
 		"  rm NAME [--force]                delete a VNet\n"
 		"  peer NAME OTHER                  let two VNets' groups reach each other\n"
 		"  unpeer NAME OTHER                undo a peering\n"
@@ -66,6 +67,16 @@ static void usage_create(FILE *out)
 		"Subnets overlapping another VNet or a route of the host are refused, and so\n"
 		"are loopback, link-local, multicast and reserved ranges (IPv4 0/8, 127/8,\n"
 		"169.254/16, 224/4, 240/4; IPv6 ::1, ::, ::ffff:0:0/96, fe80::/10, ff00::/8).\n");
+}
+
+static void usage_set(FILE *out)
+{
+	fprintf(out, "Usage: podwire vnet set NAME --host-access none|dns|all [--json]\n"
+		     "\n"
+		     "Changes what the groups of the VNet NAME reach on this host (see 'vnet\n"
+		     "create --help'); attached groups get the new setting at once, and\n"
+		     "connections already open stay until they close. The other settings of a\n"
+		     "VNet are fixed at creation. Setting what is set already changes nothing.\n");
 }
 
 static void usage_ls(FILE *out)
@@ -292,6 +303,57 @@ static int vnet_create(struct cli_ctx *ctx, int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
+static int vnet_set(struct cli_ctx *ctx, int argc, char **argv)
+{
+	enum { OPT_HOST_ACCESS = 256, OPT_JSON };
+	static const struct option options[] = {
+	    {"host-access", required_argument, NULL, OPT_HOST_ACCESS},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	json_auto_t *params = json_object(), *result = NULL;
+	bool as_json = false;
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_HOST_ACCESS:
+			if (!streq(optarg, "none") && !streq(optarg, "dns") &&
+			    !streq(optarg, "all"))
+				return cli_usage_error(
+				    CMD " set", "invalid --host-access '%s' (none, dns or all)",
+				    optarg);
+			json_object_set_new(params, "host_access", json_string(optarg));
+			break;
+		case OPT_JSON:
+			as_json = true;
+			break;
+		case 'h':
+			usage_set(stdout);
+			return CLI_EXIT_OK;
+		default:
+			return cli_usage_error(CMD " set", "invalid option or missing value: '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error(CMD " set", "expected exactly one VNet name");
+	if (!json_object_get(params, "host_access"))
+		return cli_usage_error(CMD " set", "nothing to set (--host-access)");
+	json_object_set_new(params, "name", json_string(argv[optind]));
+	if (cli_call(ctx, "netd", "vnet set", "vnet.set", params, &result) < 0)
+		return CLI_EXIT_FAILURE;
+	if (as_json)
+		cli_print_json(result);
+	else
+		printf("vnet %s: host access %s\n", argv[optind],
+		       json_string_value(json_object_get(result, "host_access")));
+	return CLI_EXIT_OK;
+}
+
 /* Parses [--json] [-h] and at most max_args positional arguments. */
 static int parse_simple(int argc, char **argv, const char *cmd, void (*usage)(FILE *),
 			bool allow_json, bool *ret_json, bool *ret_force, size_t args)
@@ -442,7 +504,7 @@ int cli_vnet_main(struct cli_ctx *ctx, int argc, char **argv)
 	} verbs[] = {
 	    {"create", vnet_create}, {"ls", vnet_ls},	      {"list", vnet_ls},
 	    {"show", vnet_show},     {"rm", vnet_rm},	      {"delete", vnet_rm},
-	    {"peer", vnet_peer},     {"unpeer", vnet_unpeer},
+	    {"peer", vnet_peer},     {"unpeer", vnet_unpeer}, {"set", vnet_set},
 	};
 
 	if (argc < 2) {

@@ -86,6 +86,11 @@ void events_vnet_created(struct netd *netd, const struct vnet *vnet)
 	broadcast(netd, "vnet.created", events_vnet_json(vnet));
 }
 
+void events_vnet_updated(struct netd *netd, const struct vnet *vnet)
+{
+	broadcast(netd, "vnet.updated", events_vnet_json(vnet));
+}
+
 void events_vnet_deleted(struct netd *netd, const char *name)
 {
 	broadcast(netd, "vnet.deleted", json_pack("{s:s}", "name", name));

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Host access (`vnet create --host-access none|dns|all`, the inet podwire
-# input chain): what a VNet's groups reach on the host itself. With the
+# Host access (`vnet create|set --host-access none|dns|all`, the inet
+# podwire input chain): what a VNet's groups reach on the host itself. With the
 # default (dns) a group asks DNS on its own gateway and pings it, and
 # reaches nothing else of the host: not a TCP service bound to 0.0.0.0/::
 # through its own gateway, another VNet's gateway or the host's uplink
 # address, nor another VNet's dnsd. `all` opens its own gateway and the
 # host's addresses outside every VNet, never another VNet's gateway; `none`
-# closes DNS too. internal and isolate VNets behave the same. Replies to
+# closes DNS too. internal and isolate VNets behave the same. `vnet set`
+# changes it for attached groups at once. Replies to
 # what the host opens into a group, and published ports, keep working. The
 # setting is in the state file (a file without it is dns), survives kill -9
 # and a restart, and the table's self-healing. Before the fix every group
@@ -144,6 +145,38 @@ assert_eq "$(host_links | grep -c pw-x || true)" 0 "no bridge for a refused VNet
 err=$(must_fail pw vnet create c --subnet 10.3.0.0/24 --subnet fd00:3::/64)
 assert_contains "$err" "different settings" "same VNet with another host access"
 
+log "vnet set changes it for attached groups at once"
+pw events --json >"$T/events.out" 2>"$T/events.err" &
+track_pid $!
+sleep 0.3
+assert_eq "$(pw vnet set a --host-access all)" "vnet a: host access all" "set all"
+reaches ga 10.1.0.1
+reaches ga 192.0.2.1
+blocked ga 10.2.0.1
+pw vnet set a --host-access none >/dev/null
+dns_blocked ga 10.1.0.1 ga.a.internal
+blocked ga 10.1.0.1
+blocked ga 192.0.2.1
+ping_ok ga 10.1.0.1
+wait_until grep -q '"host_access": *"none"' "$T/events.out"
+assert_eq "$(grep -c '"vnet.updated"' "$T/events.out")" 2 "one vnet.updated per change"
+pw vnet set a --host-access none >/dev/null
+sleep 0.2
+assert_eq "$(grep -c '"vnet.updated"' "$T/events.out")" 2 "setting the same again: no event"
+err=$(must_fail pw vnet set nope --host-access all)
+assert_contains "$err" "not found" "unknown VNet"
+err=$(must_fail pw vnet set a --host-access some)
+assert_contains "$err" "none, dns or all" "bad value"
+reply=$(rpc vnet.set '{"name":"a","host_access":"open"}')
+assert_contains "$reply" "is not one of none, dns, all" "RPC bad value"
+reply=$(rpc vnet.set '{"name":"a","mtu":1400}')
+assert_contains "$reply" "invalid_params" "only host_access can be set"
+assert_eq "$(pw vnet show a --json | jget 'd["host_access"]')" none "unchanged by refusals"
+pw vnet set a --host-access dns >/dev/null
+dns_ok ga 10.1.0.1 ga.a.internal
+blocked ga 10.1.0.1
+pw vnet set b --host-access all >/dev/null
+
 log "self-healing: nft flush ruleset is undone, host access with it"
 in_ns h nft flush ruleset
 wait_until in_ns h nft list chain inet podwire input
@@ -157,7 +190,9 @@ kill9_netd
 start_netd
 assert_eq "$(pw vnet show c --json | jget 'd["host_access"]')" all "all after restart"
 assert_eq "$(pw vnet show n --json | jget 'd["host_access"]')" none "none after restart"
+assert_eq "$(pw vnet show b --json | jget 'd["host_access"]')" all "set all, after restart"
 reaches gc 192.0.2.1
+reaches gb 192.0.2.1
 blocked ga 192.0.2.1
 dns_blocked gn 10.4.0.1 gn.n.internal
 

@@ -264,6 +264,41 @@ static void test_reserved_subnets(void **state)
 		vnet_free(parse_ok(fine[i]));
 }
 
+/* host_access: dns unless given (a state file without it, from an older
+ * netd, is dns), kept in the state form, handed to nft with the gateways,
+ * anything but none/dns/all refused. */
+static void test_host_access(void **state)
+{
+	struct vnet *a = parse_ok("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\",\"fd00:1::/64\"]}");
+	struct vnet *b = parse_ok("{\"name\":\"b\",\"subnets\":[\"10.2.0.0/24\"],"
+				  "\"host_access\":\"all\"}");
+	struct vnet *c = parse_ok("{\"name\":\"c\",\"subnets\":[\"10.3.0.0/24\"],"
+				  "\"host_access\":\"none\"}");
+	json_auto_t *spec = NULL;
+	struct nft_vnet_spec nft;
+	char buf[IP_PREFIX_STRLEN];
+
+	assert_int_equal(a->host_access, NFT_HOST_ACCESS_DNS);
+	assert_int_equal(b->host_access, NFT_HOST_ACCESS_ALL);
+	assert_int_equal(c->host_access, NFT_HOST_ACCESS_NONE);
+	spec = vnet_spec_json(c);
+	assert_string_equal(json_string_value(json_object_get(spec, "host_access")), "none");
+	json_decref(spec);
+	spec = vnet_spec_json(a);
+	assert_string_equal(json_string_value(json_object_get(spec, "host_access")), "dns");
+	vnet_nft_spec(a, &nft);
+	assert_int_equal(nft.host_access, NFT_HOST_ACCESS_DNS);
+	assert_non_null(nft.gateways);
+	assert_string_equal(ip_addr_format(&nft.gateways[1], buf), "fd00:1::1");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"host_access\":\"open\"}",
+		    "host_access: 'open' is not one of none, dns, all");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"host_access\":true}",
+		    "host_access: expected a string");
+	vnet_free(a);
+	vnet_free(b);
+	vnet_free(c);
+}
+
 static void test_overlaps(void **state)
 {
 	struct vnet *a = parse_ok("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\",\"fd00:1::/64\"]}");
@@ -291,7 +326,7 @@ int main(void)
 	    cmocka_unit_test(test_defaults),	     cmocka_unit_test(test_everything),
 	    cmocka_unit_test(test_state_round_trip), cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_overlaps),	     cmocka_unit_test(test_peers),
-	    cmocka_unit_test(test_reserved_subnets),
+	    cmocka_unit_test(test_reserved_subnets), cmocka_unit_test(test_host_access),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
