@@ -473,6 +473,19 @@ static void nft_peer_elems(struct nft_elem_list *list, const char *bridge_a, con
 	nft_elem_list_add(list, NFT_SET_ALLOWED, key, 2 * IFNAMSIZ, 0);
 }
 
+/* The elements of a VNet's host access (see nft_vnet_elems). */
+static void nft_host_access_elems(struct nft_elem_list *list, const struct nft_vnet_spec *vnet,
+				  bool every_possible)
+{
+	uint8_t key[NFT_KEY_MAX];
+
+	nft_ifname_key(vnet->bridge, key);
+	if (every_possible || vnet->host_access != NFT_HOST_ACCESS_NONE)
+		nft_elem_list_add(list, NFT_SET_HOST_DNS, key, IFNAMSIZ, 0);
+	if (every_possible || vnet->host_access == NFT_HOST_ACCESS_ALL)
+		nft_elem_list_add(list, NFT_SET_HOST_ALL, key, IFNAMSIZ, 0);
+}
+
 /* The elements VNet vnet puts into the sets. With every_possible, also
  * those its flags leave out (what a removal must make sure are gone). */
 static void nft_vnet_elems(struct nft_elem_list *list, const struct nft_vnet_spec *vnet,
@@ -490,11 +503,8 @@ static void nft_vnet_elems(struct nft_elem_list *list, const struct nft_vnet_spe
 		nft_ifname_key(vnet->bridge, key + IFNAMSIZ);
 		nft_elem_list_add(list, NFT_SET_ALLOWED, key, 2 * IFNAMSIZ, 0);
 	}
+	nft_host_access_elems(list, vnet, every_possible);
 	nft_ifname_key(vnet->bridge, key);
-	if (every_possible || vnet->host_access != NFT_HOST_ACCESS_NONE)
-		nft_elem_list_add(list, NFT_SET_HOST_DNS, key, IFNAMSIZ, 0);
-	if (every_possible || vnet->host_access == NFT_HOST_ACCESS_ALL)
-		nft_elem_list_add(list, NFT_SET_HOST_ALL, key, IFNAMSIZ, 0);
 	for (i = 0; vnet->gateways && i < vnet->subnet_count; i++) {
 		const struct ip_addr *gw = &vnet->gateways[i];
 		uint32_t size = ip_family_addr_size(gw->family);
@@ -1774,6 +1784,25 @@ int nft_vnet_add(struct nft_ctx *ctx, const struct nft_vnet_spec *vnet, struct p
 	/* Clear every element the bridge could have (so a VNet whose flags
 	 * changed loses the old ones), then add the wanted ones: one batch,
 	 * so nothing is ever missing in between. */
+	r = nft_elems_replace(ctx, &every, &wanted, what, err);
+	nft_elem_list_done(&every);
+	nft_elem_list_done(&wanted);
+	return r;
+}
+
+int nft_vnet_host_access(struct nft_ctx *ctx, const struct nft_vnet_spec *vnet,
+			 struct pw_error *err)
+{
+	struct nft_elem_list every = {0}, wanted = {0};
+	_cleanup_free_ char *what = NULL;
+	int r;
+
+	r = nft_vnet_validate(vnet, err);
+	if (r < 0)
+		return pw_error_wrap(err, r, "nftables: host access");
+	nft_host_access_elems(&every, vnet, true);
+	nft_host_access_elems(&wanted, vnet, false);
+	what = xasprintf("VNet %s host access:", vnet->bridge);
 	r = nft_elems_replace(ctx, &every, &wanted, what, err);
 	nft_elem_list_done(&every);
 	nft_elem_list_done(&wanted);

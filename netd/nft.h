@@ -94,6 +94,10 @@ int nft_table_sync_all(struct nft_ctx *ctx, const struct nft_vnet_spec *vnets, s
  * most overlaps, nft_table_sync all). */
 int nft_vnet_add(struct nft_ctx *ctx, const struct nft_vnet_spec *vnet, struct pw_error *err);
 int nft_vnet_remove(struct nft_ctx *ctx, const struct nft_vnet_spec *vnet, struct pw_error *err);
+/* Changes only the elements of the VNet's host access to vnet->host_access
+ * (one batch): its other elements, counters included, stay as they are. */
+int nft_vnet_host_access(struct nft_ctx *ctx, const struct nft_vnet_spec *vnet,
+			 struct pw_error *err);
 /* Peers two VNets (their bridges): forwarding between them is allowed both
  * ways. Not transitive. Peering twice and unpeering what is not peered
  * succeed. */

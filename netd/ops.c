@@ -177,10 +177,8 @@ int netd_vnet_set_host_access(struct netd *netd, const char *name, enum nft_host
 		vnet->host_access = old;
 		return pw_error_set(err, r, "write state of vnet '%s': %s", name, strerror(-r));
 	}
-	/* An add clears every element the flags could give the bridge and
-	 * adds the wanted ones, in one batch. */
 	vnet_nft_spec(vnet, &nft_spec);
-	r = nft_vnet_add(netd->nft, &nft_spec, err);
+	r = nft_vnet_host_access(netd->nft, &nft_spec, err);
 	if (r < 0) {
 		vnet->host_access = old;
 		(void)store_vnet_save(&netd->store, vnet);

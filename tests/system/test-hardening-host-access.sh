@@ -149,7 +149,10 @@ log "vnet set changes it for attached groups at once"
 pw events --json >"$T/events.out" 2>"$T/events.err" &
 track_pid $!
 sleep 0.3
+dropped=$(pw stats --json | jget '[v["isolation_dropped_packets"] for v in d["vnets"] if v["name"] == "a"][0]')
 assert_eq "$(pw vnet set a --host-access all)" "vnet a: host access all" "set all"
+dropped_after=$(pw stats --json | jget '[v["isolation_dropped_packets"] for v in d["vnets"] if v["name"] == "a"][0]')
+[ "$dropped_after" -ge "$dropped" ] || fail "vnet set reset the drop counter ($dropped -> $dropped_after)"
 reaches ga 10.1.0.1
 reaches ga 192.0.2.1
 blocked ga 10.2.0.1
