@@ -25,6 +25,7 @@ static void usage_family(FILE *out)
 		"  create NAME --subnet CIDR [...]  define a VNet\n"
 		"  ls [--json]                      list VNets\n"
 		"  show NAME [--json]               show one VNet\n"
+		"  set NAME --host-access MODE      change what its groups reach on the host\n"
 		"  rm NAME [--force]                delete a VNet\n"
 		"  peer NAME OTHER                  let two VNets' groups reach each other\n"
 		"  unpeer NAME OTHER                undo a peering\n"
@@ -43,20 +44,39 @@ static void usage_create(FILE *out)
 		"\n"
 		"Options:\n"
 		"  --subnet CIDR     IPv4 subnet, /16 to /30 (required), e.g. 10.1.0.0/24;\n"
-		"                    give it again for an optional IPv6 subnet, e.g.\n"
-		"                    fd00:1::/64 (a group's IPv6 address has the same host\n"
-		"                    part as its IPv4 address)\n"
+		"                    give it again for an optional IPv6 subnet, /48 or\n"
+		"                    longer, e.g. fd00:1::/64 (a group's IPv6 address has the\n"
+		"                    same host part as its IPv4 address)\n"
 		"  --gateway IP      IPv4 gateway (default: the first host, e.g. 10.1.0.1)\n"
 		"  --domain DOMAIN   DNS domain of the VNet's groups (default NAME.internal)\n"
 		"  --mtu N           MTU of the bridge and the groups' interfaces (default: the\n"
 		"                    MTU of the host's default-route interface)\n"
 		"  --internal        no outbound traffic: no NAT, nothing leaves the host\n"
 		"  --isolate         groups reach the gateway only, not each other\n"
+		"  --host-access none|dns|all\n"
+		"                    what the VNet's groups reach on this host itself: dns\n"
+		"                    (default) DNS on their own gateway only; none: not even\n"
+		"                    that; all: any service on their own gateway's addresses\n"
+		"                    and on host addresses outside every VNet. Never another\n"
+		"                    VNet's gateway. Ping of the own gateway, replies to\n"
+		"                    connections the host opens and published ports always work\n"
 		"  --dns IP[,IP]     upstream DNS servers (at most 3; default: the host's)\n"
 		"  --json            print the created VNet as JSON\n"
 		"  -h, --help        show this help\n"
 		"\n"
-		"Subnets overlapping another VNet or a route of the host are refused.\n");
+		"Subnets overlapping another VNet or a route of the host are refused, and so\n"
+		"are loopback, link-local, multicast and reserved ranges (IPv4 0/8, 127/8,\n"
+		"169.254/16, 224/4, 240/4; IPv6 ::1, ::, ::ffff:0:0/96, fe80::/10, ff00::/8).\n");
+}
+
+static void usage_set(FILE *out)
+{
+	fprintf(out, "Usage: podwire vnet set NAME --host-access none|dns|all [--json]\n"
+		     "\n"
+		     "Changes what the groups of the VNet NAME reach on this host (see 'vnet\n"
+		     "create --help'); attached groups get the new setting at once, and\n"
+		     "connections already open stay until they close. The other settings of a\n"
+		     "VNet are fixed at creation. Setting what is set already changes nothing.\n");
 }
 
 static void usage_ls(FILE *out)
@@ -146,6 +166,7 @@ static void print_vnet(json_t *vnet)
 	printf("MTU:         %" JSON_INTEGER_FORMAT "\n",
 	       json_integer_value(json_object_get(vnet, "mtu")));
 	printf("Flags:       %s\n", flags[0] ? flags : "-");
+	printf("Host access: %s\n", json_string_value(json_object_get(vnet, "host_access")) ?: "-");
 	printf("DNS servers: %s\n", dns[0] ? dns : "(host resolv.conf)");
 	printf("Groups:      %" JSON_INTEGER_FORMAT "\n",
 	       json_integer_value(json_object_get(vnet, "group_count")));
@@ -180,6 +201,7 @@ static int vnet_create(struct cli_ctx *ctx, int argc, char **argv)
 		OPT_MTU,
 		OPT_INTERNAL,
 		OPT_ISOLATE,
+		OPT_HOST_ACCESS,
 		OPT_DNS,
 		OPT_JSON
 	};
@@ -190,6 +212,7 @@ static int vnet_create(struct cli_ctx *ctx, int argc, char **argv)
 	    {"mtu", required_argument, NULL, OPT_MTU},
 	    {"internal", no_argument, NULL, OPT_INTERNAL},
 	    {"isolate", no_argument, NULL, OPT_ISOLATE},
+	    {"host-access", required_argument, NULL, OPT_HOST_ACCESS},
 	    {"dns", required_argument, NULL, OPT_DNS},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, 'h'},
@@ -231,6 +254,14 @@ static int vnet_create(struct cli_ctx *ctx, int argc, char **argv)
 		case OPT_ISOLATE:
 			json_object_set_new(params, "isolate", json_true());
 			break;
+		case OPT_HOST_ACCESS:
+			if (!streq(optarg, "none") && !streq(optarg, "dns") &&
+			    !streq(optarg, "all"))
+				return cli_usage_error(
+				    CMD " create", "invalid --host-access '%s' (none, dns or all)",
+				    optarg);
+			json_object_set_new(params, "host_access", json_string(optarg));
+			break;
 		case OPT_DNS:
 			if (!dns) {
 				dns = json_array();
@@ -269,6 +300,57 @@ static int vnet_create(struct cli_ctx *ctx, int argc, char **argv)
 		printf("vnet %s: %s, gateway %s, bridge %s\n", argv[optind], subnet_text,
 		       gateway_text, json_string_value(json_object_get(result, "bridge")));
 	}
+	return CLI_EXIT_OK;
+}
+
+static int vnet_set(struct cli_ctx *ctx, int argc, char **argv)
+{
+	enum { OPT_HOST_ACCESS = 256, OPT_JSON };
+	static const struct option options[] = {
+	    {"host-access", required_argument, NULL, OPT_HOST_ACCESS},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	json_auto_t *params = json_object(), *result = NULL;
+	bool as_json = false;
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_HOST_ACCESS:
+			if (!streq(optarg, "none") && !streq(optarg, "dns") &&
+			    !streq(optarg, "all"))
+				return cli_usage_error(
+				    CMD " set", "invalid --host-access '%s' (none, dns or all)",
+				    optarg);
+			json_object_set_new(params, "host_access", json_string(optarg));
+			break;
+		case OPT_JSON:
+			as_json = true;
+			break;
+		case 'h':
+			usage_set(stdout);
+			return CLI_EXIT_OK;
+		default:
+			return cli_usage_error(CMD " set", "invalid option or missing value: '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error(CMD " set", "expected exactly one VNet name");
+	if (!json_object_get(params, "host_access"))
+		return cli_usage_error(CMD " set", "nothing to set (--host-access)");
+	json_object_set_new(params, "name", json_string(argv[optind]));
+	if (cli_call(ctx, "netd", "vnet set", "vnet.set", params, &result) < 0)
+		return CLI_EXIT_FAILURE;
+	if (as_json)
+		cli_print_json(result);
+	else
+		printf("vnet %s: host access %s\n", argv[optind],
+		       json_string_value(json_object_get(result, "host_access")));
 	return CLI_EXIT_OK;
 }
 
@@ -422,7 +504,7 @@ int cli_vnet_main(struct cli_ctx *ctx, int argc, char **argv)
 	} verbs[] = {
 	    {"create", vnet_create}, {"ls", vnet_ls},	      {"list", vnet_ls},
 	    {"show", vnet_show},     {"rm", vnet_rm},	      {"delete", vnet_rm},
-	    {"peer", vnet_peer},     {"unpeer", vnet_unpeer},
+	    {"peer", vnet_peer},     {"unpeer", vnet_unpeer}, {"set", vnet_set},
 	};
 
 	if (argc < 2) {

@@ -17,10 +17,11 @@ json_t *events_vnet_json(const struct vnet *vnet)
 	}
 	for (size_t i = 0; i < vnet->dns_server_count; i++)
 		json_array_append_new(dns, json_string(ip_addr_format(&vnet->dns_servers[i], buf)));
-	return json_pack("{s:s, s:s, s:o, s:o, s:s, s:I, s:b, s:b, s:o, s:o, s:I}", "name",
+	return json_pack("{s:s, s:s, s:o, s:o, s:s, s:I, s:b, s:b, s:s, s:o, s:o, s:I}", "name",
 			 vnet->name, "bridge", vnet->bridge, "subnets", subnets, "gateways",
 			 gateways, "domain", vnet->domain, "mtu", (json_int_t)vnet->mtu, "internal",
-			 vnet->internal, "isolate", vnet->isolate, "dns_servers", dns, "peers",
+			 vnet->internal, "isolate", vnet->isolate, "host_access",
+			 vnet_host_access_name(vnet->host_access), "dns_servers", dns, "peers",
 			 vnet_peers_json(vnet), "group_count", (json_int_t)vnet->group_count);
 }
 
@@ -83,6 +84,11 @@ static void broadcast(struct netd *netd, const char *event, json_t *data)
 void events_vnet_created(struct netd *netd, const struct vnet *vnet)
 {
 	broadcast(netd, "vnet.created", events_vnet_json(vnet));
+}
+
+void events_vnet_updated(struct netd *netd, const struct vnet *vnet)
+{
+	broadcast(netd, "vnet.updated", events_vnet_json(vnet));
 }
 
 void events_vnet_deleted(struct netd *netd, const char *name)

@@ -59,6 +59,11 @@ void netd_vnet_unlink(struct netd *netd, struct vnet *vnet);
 int netd_vnet_create(struct netd *netd, struct vnet *spec, struct vnet **ret_vnet,
 		     struct pw_error *err);
 int netd_vnet_delete(struct netd *netd, const char *name, bool force, struct pw_error *err);
+/* Changes the host access of an existing VNet: state file, then its nft
+ * elements in one batch (the old setting's are removed in the same one);
+ * the same setting again changes nothing. */
+int netd_vnet_set_host_access(struct netd *netd, const char *name, enum nft_host_access access,
+			      struct vnet **ret_vnet, struct pw_error *err);
 int netd_group_attach(struct netd *netd, const struct group_request *req,
 		      struct pw_group **ret_group, struct pw_error *err);
 int netd_group_detach(struct netd *netd, const char *id, struct pw_error *err);

@@ -14,10 +14,18 @@
  *   set masq6     ipv6_addr, interval
  *   set subnets4/6  interval       every VNet subnet (hairpin masquerade)
  *   set dropped   ifname, counter  every bridge: what isolation dropped
+ *                                  (and what host access refused)
+ *   set gateways4 ifname . ipv4_addr  each bridge . its gateway address
+ *   set gateways6 ifname . ipv6_addr
+ *   set host_dns  ifname           bridges whose groups may ask DNS on
+ *                                  their gateway (host access dns, all)
+ *   set host_all  ifname           bridges with host access all
  *   map ports4    inet_proto . inet_service : ipv4_addr . inet_service
  *   map ports4a   ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service
  *   map ports6, ports6a            the same for IPv6
  *   chain forward      filter hook forward, priority 0
+ *   chain input        filter hook input, priority 0: what groups may
+ *                      reach on the host itself (host access)
  *   chain postrouting  nat hook postrouting, priority 100
  *   chain prerouting   nat hook prerouting, priority -100 (published ports)
  *   chain output       nat hook output, priority -100 (published ports, from the host)
@@ -139,6 +147,12 @@ _Static_assert(NFT_ZERO_AHEAD <= NFT_MESSAGE_MAX, "zeroing ahead stays inside a 
 #define NFT_ETH_P_IP	    0x0800
 #define NFT_ETH_P_ARP	    0x0806
 #define NFT_ETH_P_IPV6	    0x86dd
+/* ICMP and ICMPv6 types (RFC 792, RFC 4443, RFC 4861). */
+#define NFT_ICMP_ECHO_REQUEST	8
+#define NFT_ICMPV6_ECHO_REQUEST 128
+#define NFT_ICMPV6_ND_SOLICIT	135
+#define NFT_ICMPV6_ND_ADVERT	136
+#define NFT_DNS_PORT		53
 
 struct nft_ctx {
 	struct mnl_socket *nl;
@@ -173,6 +187,10 @@ enum nft_set_index {
 	NFT_SET_SUBNETS4,
 	NFT_SET_SUBNETS6,
 	NFT_SET_DROPPED,
+	NFT_SET_GATEWAYS4,
+	NFT_SET_GATEWAYS6,
+	NFT_SET_HOST_DNS,
+	NFT_SET_HOST_ALL,
 	/* inet podwire: published ports */
 	NFT_SET_PORTS4,
 	NFT_SET_PORTS4A,
@@ -223,6 +241,21 @@ static const struct nft_set_def {
     [NFT_SET_DROPPED] = {"dropped", NFT_TABLE_INET, NFT_TYPE_IFNAME, IFNAMSIZ, 0,
 			 NFT_BYTEORDER_HOST, .counter = true,
 			 .comment = NFT_OWNER ": per bridge, packets isolation dropped"},
+    [NFT_SET_GATEWAYS4] = {"gateways4", NFT_TABLE_INET,
+			   NFT_CONCAT2(NFT_TYPE_IFNAME, NFT_TYPE_IPADDR), IFNAMSIZ + 4, 0,
+			   NFT_BYTEORDER_HOST,
+			   .comment = NFT_OWNER ": each bridge's own IPv4 gateway address"},
+    [NFT_SET_GATEWAYS6] = {"gateways6", NFT_TABLE_INET,
+			   NFT_CONCAT2(NFT_TYPE_IFNAME, NFT_TYPE_IP6ADDR), IFNAMSIZ + 16, 0,
+			   NFT_BYTEORDER_HOST,
+			   .comment = NFT_OWNER ": each bridge's own IPv6 gateway address"},
+    [NFT_SET_HOST_DNS] = {"host_dns", NFT_TABLE_INET, NFT_TYPE_IFNAME, IFNAMSIZ, 0,
+			  NFT_BYTEORDER_HOST,
+			  .comment =
+			      NFT_OWNER ": bridges whose groups may ask DNS on their gateway"},
+    [NFT_SET_HOST_ALL] = {"host_all", NFT_TABLE_INET, NFT_TYPE_IFNAME, IFNAMSIZ, 0,
+			  NFT_BYTEORDER_HOST,
+			  .comment = NFT_OWNER ": bridges whose groups may reach the host"},
     [NFT_SET_PORTS4] = {"ports4", NFT_TABLE_INET,
 			NFT_CONCAT2(NFT_TYPE_INET_PROTO, NFT_TYPE_INET_SERVICE), 8, NFT_SET_MAP,
 			NFT_BYTEORDER_BIG_ENDIAN,
@@ -363,10 +396,21 @@ static int nft_vnet_validate(const struct nft_vnet_spec *vnet, struct pw_error *
 		if (r < 0)
 			return pw_error_wrap(err, r, "bridge '%s'", vnet->bridge);
 	}
+	if (vnet->host_access != NFT_HOST_ACCESS_DNS && vnet->host_access != NFT_HOST_ACCESS_NONE &&
+	    vnet->host_access != NFT_HOST_ACCESS_ALL)
+		return pw_error_set(err, -EINVAL, "bridge '%s': unknown host access %d",
+				    vnet->bridge, (int)vnet->host_access);
 	for (i = 0; i < vnet->subnet_count; i++) {
 		const struct ip_prefix *p = &vnet->subnets[i];
 		size_t size = ip_family_addr_size(p->family);
 		unsigned bit;
+
+		if (vnet->gateways && !ip_prefix_contains(p, &vnet->gateways[i])) {
+			char buf[IP_PREFIX_STRLEN];
+			return pw_error_set(err, -EINVAL,
+					    "bridge '%s': gateway %zu is not in subnet %s",
+					    vnet->bridge, i, ip_prefix_format(p, buf));
+		}
 
 		if (!size)
 			return pw_error_set(err, -EINVAL,
@@ -429,6 +473,19 @@ static void nft_peer_elems(struct nft_elem_list *list, const char *bridge_a, con
 	nft_elem_list_add(list, NFT_SET_ALLOWED, key, 2 * IFNAMSIZ, 0);
 }
 
+/* The elements of a VNet's host access (see nft_vnet_elems). */
+static void nft_host_access_elems(struct nft_elem_list *list, const struct nft_vnet_spec *vnet,
+				  bool every_possible)
+{
+	uint8_t key[NFT_KEY_MAX];
+
+	nft_ifname_key(vnet->bridge, key);
+	if (every_possible || vnet->host_access != NFT_HOST_ACCESS_NONE)
+		nft_elem_list_add(list, NFT_SET_HOST_DNS, key, IFNAMSIZ, 0);
+	if (every_possible || vnet->host_access == NFT_HOST_ACCESS_ALL)
+		nft_elem_list_add(list, NFT_SET_HOST_ALL, key, IFNAMSIZ, 0);
+}
+
 /* The elements VNet vnet puts into the sets. With every_possible, also
  * those its flags leave out (what a removal must make sure are gone). */
 static void nft_vnet_elems(struct nft_elem_list *list, const struct nft_vnet_spec *vnet,
@@ -445,6 +502,17 @@ static void nft_vnet_elems(struct nft_elem_list *list, const struct nft_vnet_spe
 	if (every_possible || !vnet->isolate) {
 		nft_ifname_key(vnet->bridge, key + IFNAMSIZ);
 		nft_elem_list_add(list, NFT_SET_ALLOWED, key, 2 * IFNAMSIZ, 0);
+	}
+	nft_host_access_elems(list, vnet, every_possible);
+	nft_ifname_key(vnet->bridge, key);
+	for (i = 0; vnet->gateways && i < vnet->subnet_count; i++) {
+		const struct ip_addr *gw = &vnet->gateways[i];
+		uint32_t size = ip_family_addr_size(gw->family);
+
+		memcpy(key + IFNAMSIZ, gw->addr.bytes, size);
+		nft_elem_list_add(list,
+				  gw->family == AF_INET ? NFT_SET_GATEWAYS4 : NFT_SET_GATEWAYS6,
+				  key, IFNAMSIZ + size, 0);
 	}
 	for (i = 0; i < vnet->subnet_count; i++) {
 		nft_prefix_elems(list, &vnet->subnets[i], NFT_SET_SUBNETS4, NFT_SET_SUBNETS6);
@@ -922,10 +990,130 @@ static void nft_dnat_rules(struct nft_batch *b, const char *chain, bool ipv6)
 	}
 }
 
+/* meta nfproto ipv4 iifname . ip daddr @gateways4 (ip6: @gateways6): to
+ * the gateway address of the bridge it came in by. */
+static void nft_add_own_gateway(struct nftnl_rule *r, bool v6)
+{
+	nft_add_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
+	nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16, v6 ? 16 : 4,
+			nft_concat_reg(IFNAMSIZ / 4));
+	nft_add_lookup(r, NFT_REG_1, v6 ? NFT_SET_GATEWAYS6 : NFT_SET_GATEWAYS4, false);
+}
+
+/* meta l4proto PROTO (after meta nfproto) */
+static void nft_add_l4proto(struct nftnl_rule *r, uint8_t proto)
+{
+	nft_add_meta(r, NFT_META_L4PROTO, NFT_REG_1);
+	nft_add_cmp_u8(r, NFT_REG_1, NFT_CMP_EQ, proto);
+}
+
+/* Host access (chain input): what the groups of each VNet may reach on the
+ * host itself. A group's packet to any host address, its own gateway's or
+ * another VNet's, arrives here by its bridge, whatever the address; only
+ * its own gateway's addresses are offered to it (gateways4/6, keyed by
+ * bridge, so B's gateway is never A's), and what it may do there depends
+ * on the VNet's host access, an element of host_dns / host_all: a change
+ * is one batch of elements, the rules stay. What is left is dropped and
+ * counted in `dropped` (per bridge, with isolation). */
+static void nft_input_rules_messages(struct nft_batch *b)
+{
+	const uint32_t inet = NFPROTO_INET;
+	const uint16_t dns_port_be = htons(NFT_DNS_PORT);
+	struct nftnl_rule *r;
+	int v6, tcp;
+
+	/* iifname != @bridges accept: not from a group, not ours to judge. */
+	r = nft_rule_new(inet, "input");
+	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
+	nft_add_lookup(r, NFT_REG_1, NFT_SET_BRIDGES, true);
+	nft_add_verdict(r, NF_ACCEPT);
+	nft_rule_message(b, r, "host access: not from a group");
+
+	/* ct state established,related accept: replies to what the host
+	 * opened (into a group, e.g.), and errors about it. */
+	r = nft_rule_new(inet, "input");
+	nft_add_ct_bits(r, NFT_CT_STATE,
+			NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
+	nft_add_verdict(r, NF_ACCEPT);
+	nft_rule_message(b, r, "host access: replies");
+
+	/* meta nfproto ipv6 meta l4proto ipv6-icmp icmpv6 type
+	 * nd-neighbor-solicit-nd-neighbor-advert accept: without neighbour
+	 * discovery with the gateway, no IPv6 packet of a group gets past
+	 * it, to the host or to the outside. */
+	r = nft_rule_new(inet, "input");
+	nft_add_nfproto(r, NFPROTO_IPV6);
+	nft_add_l4proto(r, IPPROTO_ICMPV6);
+	nft_add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+	nft_add_cmp_u8(r, NFT_REG_1, NFT_CMP_GTE, NFT_ICMPV6_ND_SOLICIT);
+	nft_add_cmp_u8(r, NFT_REG_1, NFT_CMP_LTE, NFT_ICMPV6_ND_ADVERT);
+	nft_add_verdict(r, NF_ACCEPT);
+	nft_rule_message(b, r, "host access: IPv6 neighbour discovery");
+
+	for (v6 = 0; v6 < 2; v6++) {
+		/* iifname . ip daddr @gateways4 meta l4proto icmp icmp type
+		 * echo-request accept: every VNet's gateway answers ping, as
+		 * a router does. */
+		r = nft_rule_new(inet, "input");
+		nft_add_own_gateway(r, v6);
+		nft_add_l4proto(r, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+		nft_add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+		nft_add_cmp_u8(r, NFT_REG_1, NFT_CMP_EQ,
+			       v6 ? NFT_ICMPV6_ECHO_REQUEST : NFT_ICMP_ECHO_REQUEST);
+		nft_add_verdict(r, NF_ACCEPT);
+		nft_rule_message(b, r,
+				 v6 ? "host access: ping6 of the own gateway"
+				    : "host access: ping of the own gateway");
+
+		/* iifname @host_dns iifname . ip daddr @gateways4
+		 * meta l4proto udp th dport 53 accept (and tcp) */
+		for (tcp = 0; tcp < 2; tcp++) {
+			r = nft_rule_new(inet, "input");
+			nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
+			nft_add_lookup(r, NFT_REG_1, NFT_SET_HOST_DNS, false);
+			nft_add_own_gateway(r, v6);
+			nft_add_l4proto(r, tcp ? IPPROTO_TCP : IPPROTO_UDP);
+			nft_add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
+			nft_add_cmp(r, NFT_REG_1, NFT_CMP_EQ, &dns_port_be, sizeof(dns_port_be));
+			nft_add_verdict(r, NF_ACCEPT);
+			nft_rule_message(b, r, "host access dns: DNS on the own gateway");
+		}
+
+		/* iifname @host_all iifname . ip daddr @gateways4 accept */
+		r = nft_rule_new(inet, "input");
+		nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
+		nft_add_lookup(r, NFT_REG_1, NFT_SET_HOST_ALL, false);
+		nft_add_own_gateway(r, v6);
+		nft_add_verdict(r, NF_ACCEPT);
+		nft_rule_message(b, r, "host access all: the own gateway");
+
+		/* iifname @host_all ip daddr != @subnets4 accept: the host's
+		 * addresses outside every VNet (never another VNet's gateway) */
+		r = nft_rule_new(inet, "input");
+		nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
+		nft_add_lookup(r, NFT_REG_1, NFT_SET_HOST_ALL, false);
+		nft_add_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16, v6 ? 16 : 4,
+				NFT_REG_1);
+		nft_add_lookup(r, NFT_REG_1, v6 ? NFT_SET_SUBNETS6 : NFT_SET_SUBNETS4, true);
+		nft_add_verdict(r, NF_ACCEPT);
+		nft_rule_message(b, r, "host access all: host addresses outside the VNets");
+	}
+
+	/* iifname @dropped drop: anything else from a group (counted) */
+	r = nft_rule_new(inet, "input");
+	nft_add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
+	nft_add_lookup(r, NFT_REG_1, NFT_SET_DROPPED, false);
+	nft_add_verdict(r, NF_DROP);
+	nft_rule_message(b, r, "host access: anything else from a group");
+}
+
 /* Registers of 16 bytes: an ifname fills one, so a concatenation of two
  * ifnames is NFT_REG_1 . NFT_REG_2. */
 static void nft_inet_rules_messages(struct nft_batch *b)
 {
+	static const char loopback_ifname[IFNAMSIZ] = "lo";
 	const uint32_t inet = NFPROTO_INET;
 	struct nftnl_rule *r;
 	int v6;
@@ -986,10 +1174,16 @@ static void nft_inet_rules_messages(struct nft_batch *b)
 	nft_rule_message(b, r, "internal VNet: nothing in");
 
 	for (v6 = 0; v6 < 2; v6++) {
-		/* oifname != @bridges ip saddr @masq4 masquerade */
+		/* oifname != @bridges oifname != "lo" ip saddr @masq4 masquerade.
+		 * What the host sends to one of its own addresses leaves by lo
+		 * and passes here too; when it goes to a gateway (the host
+		 * asking dnsd) its source is that gateway, inside masq4, and
+		 * masquerading it would pick the host's first global address
+		 * (eth0's), which dnsd refuses as a stranger. */
 		r = nft_rule_new(inet, "postrouting");
 		nft_add_meta(r, NFT_META_OIFNAME, NFT_REG_1);
 		nft_add_lookup(r, NFT_REG_1, NFT_SET_BRIDGES, true);
+		nft_add_cmp(r, NFT_REG_1, NFT_CMP_NEQ, loopback_ifname, IFNAMSIZ);
 		nft_add_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
 		nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4, NFT_REG_1);
 		nft_add_lookup(r, NFT_REG_1, v6 ? NFT_SET_MASQ6 : NFT_SET_MASQ4, false);
@@ -1018,6 +1212,7 @@ static void nft_inet_rules_messages(struct nft_batch *b)
 		nft_dnat_rules(b, "prerouting", v6);
 		nft_dnat_rules(b, "output", v6);
 	}
+	nft_input_rules_messages(b);
 }
 
 /* ether saddr . SOURCE ADDRESS lookup in addrs4/addrs6 of a group port:
@@ -1518,6 +1713,8 @@ int nft_table_sync_all(struct nft_ctx *ctx, const struct nft_vnet_spec *vnets, s
 	nft_table_message(&b, NFT_MSG_NEWTABLE, NFPROTO_INET, NLM_F_CREATE, "create");
 	nft_chain_message(&b, NFPROTO_INET, "forward", "filter", NF_INET_FORWARD,
 			  NFT_PRIORITY_FILTER);
+	nft_chain_message(&b, NFPROTO_INET, "input", "filter", NF_INET_LOCAL_IN,
+			  NFT_PRIORITY_FILTER);
 	nft_chain_message(&b, NFPROTO_INET, "postrouting", "nat", NF_INET_POST_ROUTING,
 			  NFT_PRIORITY_SRCNAT);
 	nft_chain_message(&b, NFPROTO_INET, "prerouting", "nat", NF_INET_PRE_ROUTING,
@@ -1587,6 +1784,25 @@ int nft_vnet_add(struct nft_ctx *ctx, const struct nft_vnet_spec *vnet, struct p
 	/* Clear every element the bridge could have (so a VNet whose flags
 	 * changed loses the old ones), then add the wanted ones: one batch,
 	 * so nothing is ever missing in between. */
+	r = nft_elems_replace(ctx, &every, &wanted, what, err);
+	nft_elem_list_done(&every);
+	nft_elem_list_done(&wanted);
+	return r;
+}
+
+int nft_vnet_host_access(struct nft_ctx *ctx, const struct nft_vnet_spec *vnet,
+			 struct pw_error *err)
+{
+	struct nft_elem_list every = {0}, wanted = {0};
+	_cleanup_free_ char *what = NULL;
+	int r;
+
+	r = nft_vnet_validate(vnet, err);
+	if (r < 0)
+		return pw_error_wrap(err, r, "nftables: host access");
+	nft_host_access_elems(&every, vnet, true);
+	nft_host_access_elems(&wanted, vnet, false);
+	what = xasprintf("VNet %s host access:", vnet->bridge);
 	r = nft_elems_replace(ctx, &every, &wanted, what, err);
 	nft_elem_list_done(&every);
 	nft_elem_list_done(&wanted);

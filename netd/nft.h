@@ -18,10 +18,25 @@
 #include "error.h"
 #include "prefix.h"
 
+/* What a VNet's groups may reach on the host itself (the inet input hook),
+ * besides what every VNet gets: replies to connections the host opened,
+ * IPv6 neighbour discovery and ping of their own gateway. Zero is the
+ * default. */
+enum nft_host_access {
+	NFT_HOST_ACCESS_DNS,  /* DNS (udp and tcp 53) on the VNet's own gateway addresses */
+	NFT_HOST_ACCESS_NONE, /* nothing more */
+	NFT_HOST_ACCESS_ALL,  /* its own gateway addresses, and every host address
+				 outside all VNets' subnets */
+};
+
 struct nft_vnet_spec {
 	const char *bridge;		 /* "pw-prod" */
 	const struct ip_prefix *subnets; /* IPv4 first; an IPv6 one optional */
 	size_t subnet_count;
+	/* One per subnet (NULL: none), the VNet's own addresses for
+	 * host_access. */
+	const struct ip_addr *gateways;
+	enum nft_host_access host_access;
 	bool internal;		  /* no outbound: no masquerade, no forwarding out of the VNets */
 	bool isolate;		  /* groups reach the gateway only, not each other */
 	const char *const *peers; /* bridges of peered VNets (for a sync; see nft_vnet_peer) */
@@ -79,6 +94,10 @@ int nft_table_sync_all(struct nft_ctx *ctx, const struct nft_vnet_spec *vnets, s
  * most overlaps, nft_table_sync all). */
 int nft_vnet_add(struct nft_ctx *ctx, const struct nft_vnet_spec *vnet, struct pw_error *err);
 int nft_vnet_remove(struct nft_ctx *ctx, const struct nft_vnet_spec *vnet, struct pw_error *err);
+/* Changes only the elements of the VNet's host access to vnet->host_access
+ * (one batch): its other elements, counters included, stay as they are. */
+int nft_vnet_host_access(struct nft_ctx *ctx, const struct nft_vnet_spec *vnet,
+			 struct pw_error *err);
 /* Peers two VNets (their bridges): forwarding between them is allowed both
  * ways. Not transitive. Peering twice and unpeering what is not peered
  * succeed. */

@@ -157,6 +157,38 @@ undo:
 	return r;
 }
 
+int netd_vnet_set_host_access(struct netd *netd, const char *name, enum nft_host_access access,
+			      struct vnet **ret_vnet, struct pw_error *err)
+{
+	struct vnet *vnet = netd_vnet_find(netd, name);
+	enum nft_host_access old;
+	struct nft_vnet_spec nft_spec;
+	int r;
+
+	if (!vnet)
+		return pw_error_set(err, -ENOENT, "vnet '%s' not found", name);
+	*ret_vnet = vnet;
+	if (vnet->host_access == access)
+		return 0;
+	old = vnet->host_access;
+	vnet->host_access = access;
+	r = store_vnet_save(&netd->store, vnet);
+	if (r < 0) {
+		vnet->host_access = old;
+		return pw_error_set(err, r, "write state of vnet '%s': %s", name, strerror(-r));
+	}
+	vnet_nft_spec(vnet, &nft_spec);
+	r = nft_vnet_host_access(netd->nft, &nft_spec, err);
+	if (r < 0) {
+		vnet->host_access = old;
+		(void)store_vnet_save(&netd->store, vnet);
+		return pw_error_wrap(err, r, "nftables");
+	}
+	log_info("vnet updated vnet=%s host_access=%s", name, vnet_host_access_name(access));
+	events_vnet_updated(netd, vnet);
+	return 0;
+}
+
 int netd_vnet_delete(struct netd *netd, const char *name, bool force, struct pw_error *err)
 {
 	struct vnet *vnet = netd_vnet_find(netd, name);

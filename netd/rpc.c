@@ -51,6 +51,33 @@ static int vnet_delete(struct rpc_request *req, void *userdata, json_t **ret_res
 	return netd_vnet_delete(userdata, name, force, err);
 }
 
+/* vnet.set: the settings that may change on a live VNet (host_access);
+ * the others define the VNet and need a delete and a create. */
+static int vnet_set(struct rpc_request *req, void *userdata, json_t **ret_result,
+		    struct pw_error *err)
+{
+	enum nft_host_access access;
+	const char *name, *host_access;
+	struct vnet *vnet;
+	int r;
+
+	r = json_unpack_err(req->params, err, req->method, JSON_STRICT, "{s:s, s:s}", "name", &name,
+			    "host_access", &host_access);
+	if (r < 0)
+		return r;
+	r = name_validate_vnet(name, err);
+	if (r < 0)
+		return r;
+	if (vnet_host_access_parse(host_access, &access) < 0)
+		return pw_error_set(
+		    err, -EINVAL, "host_access: '%.16s' is not one of none, dns, all", host_access);
+	r = netd_vnet_set_host_access(userdata, name, access, &vnet, err);
+	if (r < 0)
+		return r;
+	*ret_result = events_vnet_json(vnet);
+	return 0;
+}
+
 static int vnet_list(struct rpc_request *req, void *userdata, json_t **ret_result,
 		     struct pw_error *err)
 {
@@ -240,6 +267,7 @@ static int events_subscribe(struct rpc_request *req, void *userdata, json_t **re
 const struct rpc_method netd_rpc_methods[] = {
     {"vnet.create", vnet_create, true},
     {"vnet.delete", vnet_delete, true},
+    {"vnet.set", vnet_set, true},
     {"vnet.list", vnet_list, false},
     {"vnet.show", vnet_show, false},
     {"vnet.peer", vnet_peer, true},

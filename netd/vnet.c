@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "json-util.h"
+#include "macro.h"
 #include "params.h"
 #include "vnet.h"
 #include "xalloc.h"
@@ -37,12 +39,83 @@ int vnet_set_mtu(struct vnet *vnet, unsigned mtu, struct pw_error *err)
 	return 0;
 }
 
+/* Address ranges whose addresses the kernel and every host give a meaning
+ * of their own (RFC 6890): a bridge with a gateway in one would, for
+ * example, put 127.0.0.1 on it, and dnsd would then bind port 53 of the
+ * host's loopback. */
+static const struct reserved_range {
+	int family;
+	uint8_t addr[16];
+	unsigned prefixlen;
+	const char *text;
+} reserved_ranges[] = {
+    {AF_INET, {0}, 8, "0.0.0.0/8 (\"this network\")"},
+    {AF_INET, {127}, 8, "127.0.0.0/8 (loopback)"},
+    {AF_INET, {169, 254}, 16, "169.254.0.0/16 (link-local)"},
+    {AF_INET, {224}, 4, "224.0.0.0/4 (multicast)"},
+    {AF_INET, {240}, 4, "240.0.0.0/4 (reserved, with the broadcast address)"},
+    {AF_INET6, {[15] = 1}, 128, "::1/128 (loopback)"},
+    {AF_INET6, {0}, 128, "::/128 (the unspecified address)"},
+    {AF_INET6, {[10] = 0xff, [11] = 0xff}, 96, "::ffff:0:0/96 (IPv4-mapped)"},
+    {AF_INET6, {0xfe, 0x80}, 10, "fe80::/10 (link-local)"},
+    {AF_INET6, {0xff}, 8, "ff00::/8 (multicast)"},
+};
+
+int vnet_subnet_check_reserved(const struct ip_prefix *subnet, struct pw_error *err)
+{
+	char buf[IP_PREFIX_STRLEN];
+
+	for (size_t i = 0; i < ARRAY_SIZE(reserved_ranges); i++) {
+		const struct reserved_range *range = &reserved_ranges[i];
+		struct ip_prefix p = {.family = range->family, .prefixlen = range->prefixlen};
+
+		memcpy(p.addr.bytes, range->addr, sizeof(p.addr.bytes));
+		if (ip_prefix_overlaps(subnet, &p))
+			return pw_error_set(err, -EINVAL,
+					    "subnet %s overlaps %s, which cannot be a VNet subnet",
+					    ip_prefix_format(subnet, buf), range->text);
+	}
+	if (subnet->family == AF_INET6 && subnet->prefixlen < VNET_IPV6_PREFIXLEN_MIN)
+		return pw_error_set(err, -EINVAL,
+				    "subnet %s: IPv6 prefix length must be /%d to /%d (at most a "
+				    "site's /48)",
+				    ip_prefix_format(subnet, buf), VNET_IPV6_PREFIXLEN_MIN,
+				    VNET_IPV6_PREFIXLEN_MAX);
+	return 0;
+}
+
+const char *vnet_host_access_name(enum nft_host_access access)
+{
+	switch (access) {
+	case NFT_HOST_ACCESS_NONE:
+		return "none";
+	case NFT_HOST_ACCESS_ALL:
+		return "all";
+	default:
+		return "dns";
+	}
+}
+
+int vnet_host_access_parse(const char *text, enum nft_host_access *ret)
+{
+	static const enum nft_host_access all[] = {NFT_HOST_ACCESS_NONE, NFT_HOST_ACCESS_DNS,
+						   NFT_HOST_ACCESS_ALL};
+
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+		if (streq(text, vnet_host_access_name(all[i]))) {
+			*ret = all[i];
+			return 0;
+		}
+	return -EINVAL;
+}
+
 static int parse_subnets(struct vnet *vnet, json_t *subnets, struct pw_error *err)
 {
 	struct ip_prefix v4 = {0}, v6 = {0};
 	bool have_v4 = false, have_v6 = false;
 	size_t i;
 	json_t *item;
+	int r;
 
 	if (!json_is_array(subnets) || json_array_size(subnets) == 0 ||
 	    json_array_size(subnets) > VNET_SUBNETS_MAX)
@@ -70,6 +143,9 @@ static int parse_subnets(struct vnet *vnet, json_t *subnets, struct pw_error *er
 			return pw_error_set(
 			    err, -EINVAL, "invalid subnet '%.64s' (expected e.g. 10.1.0.0/24)", s);
 		}
+		r = vnet_subnet_check_reserved(&p, err);
+		if (r < 0)
+			return r;
 		if (p.family == AF_INET) {
 			if (have_v4)
 				return pw_error_set(err, -EINVAL, "only one IPv4 subnet per VNet");
@@ -102,13 +178,6 @@ static int parse_subnets(struct vnet *vnet, json_t *subnets, struct pw_error *er
 					    "subnet %s: the IPv6 subnet must hold at least as many "
 					    "addresses as the IPv4 one (/%u or shorter)",
 					    ip_prefix_format(&v6, buf), 96 + v4.prefixlen);
-		if (v6.addr.bytes[0] == 0xff ||
-		    (v6.addr.bytes[0] == 0xfe && (v6.addr.bytes[1] & 0xc0) == 0x80))
-			return pw_error_set(
-			    err, -EINVAL,
-			    "subnet %s: multicast and link-local prefixes cannot be "
-			    "a VNet subnet",
-			    ip_prefix_format(&v6, buf));
 		vnet->subnets[1] = v6;
 		vnet->subnet_count = 2;
 	}
@@ -258,19 +327,20 @@ static int parse_peers(struct vnet *vnet, json_t *peers, struct pw_error *err)
 int vnet_parse(json_t *params, struct vnet **ret_vnet, struct pw_error *err)
 {
 	_cleanup_vnet_ struct vnet *vnet = NULL;
-	const char *name = NULL, *gateway = NULL, *domain = NULL;
+	const char *name = NULL, *gateway = NULL, *domain = NULL, *host_access = "dns";
 	json_t *name_json = NULL, *subnets = NULL, *gateway_json = NULL, *domain_json = NULL,
 	       *mtu_json = NULL, *internal_json = NULL, *isolate_json = NULL, *dns_servers = NULL,
-	       *peers = NULL;
+	       *peers = NULL, *host_access_json = NULL;
 	long long mtu = 0;
 	bool internal = false, isolate = false;
 	int r;
 
 	r = json_unpack_err(params, err, "vnet", JSON_STRICT,
-			    "{s:o, s:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o}", "name",
+			    "{s:o, s:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o}", "name",
 			    &name_json, "subnets", &subnets, "gateway", &gateway_json, "domain",
 			    &domain_json, "mtu", &mtu_json, "internal", &internal_json, "isolate",
-			    &isolate_json, "dns_servers", &dns_servers, "peers", &peers);
+			    &isolate_json, "dns_servers", &dns_servers, "peers", &peers,
+			    "host_access", &host_access_json);
 	if (r < 0)
 		return r;
 	if ((r = param_string(name_json, "name", &name, err)) < 0 ||
@@ -278,7 +348,8 @@ int vnet_parse(json_t *params, struct vnet **ret_vnet, struct pw_error *err)
 	    (r = param_string(domain_json, "domain", &domain, err)) < 0 ||
 	    (r = param_int(mtu_json, "mtu", 1, VNET_MTU_MAX, &mtu, err)) < 0 ||
 	    (r = param_bool(internal_json, "internal", &internal, err)) < 0 ||
-	    (r = param_bool(isolate_json, "isolate", &isolate, err)) < 0)
+	    (r = param_bool(isolate_json, "isolate", &isolate, err)) < 0 ||
+	    (r = param_string(host_access_json, "host_access", &host_access, err)) < 0)
 		return r;
 	r = name_validate_vnet(name, err);
 	if (r < 0)
@@ -289,6 +360,9 @@ int vnet_parse(json_t *params, struct vnet **ret_vnet, struct pw_error *err)
 	snprintf(vnet->bridge, sizeof(vnet->bridge), VNET_BRIDGE_PREFIX "%s", name);
 	vnet->internal = internal;
 	vnet->isolate = isolate;
+	if (vnet_host_access_parse(host_access, &vnet->host_access) < 0)
+		return pw_error_set(
+		    err, -EINVAL, "host_access: '%.16s' is not one of none, dns, all", host_access);
 
 	r = parse_subnets(vnet, subnets, err);
 	if (r < 0)
@@ -337,10 +411,11 @@ json_t *vnet_spec_json(const struct vnet *vnet)
 		json_array_append_new(dns, json_string(ip_addr_format(&vnet->dns_servers[i], buf)));
 	json_t *spec;
 
-	spec = json_pack("{s:s, s:o, s:s, s:s, s:I, s:b, s:b, s:o}", "name", vnet->name, "subnets",
-			 subnets, "gateway", ip_addr_format(&vnet->gateways[0], buf), "domain",
-			 vnet->domain, "mtu", (json_int_t)vnet->mtu, "internal", vnet->internal,
-			 "isolate", vnet->isolate, "dns_servers", dns);
+	spec = json_pack("{s:s, s:o, s:s, s:s, s:I, s:b, s:b, s:s, s:o}", "name", vnet->name,
+			 "subnets", subnets, "gateway", ip_addr_format(&vnet->gateways[0], buf),
+			 "domain", vnet->domain, "mtu", (json_int_t)vnet->mtu, "internal",
+			 vnet->internal, "isolate", vnet->isolate, "host_access",
+			 vnet_host_access_name(vnet->host_access), "dns_servers", dns);
 	if (spec && vnet->peer_count > 0)
 		json_object_set_new(spec, "peers", vnet_peers_json(vnet));
 	return spec;
@@ -352,6 +427,8 @@ void vnet_nft_spec(const struct vnet *vnet, struct nft_vnet_spec *ret_spec)
 	    .bridge = vnet->bridge,
 	    .subnets = vnet->subnets,
 	    .subnet_count = vnet->subnet_count,
+	    .gateways = vnet->gateways,
+	    .host_access = vnet->host_access,
 	    .internal = vnet->internal,
 	    .isolate = vnet->isolate,
 	    .peers = vnet->peer_bridge_ptrs,

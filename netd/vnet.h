@@ -27,6 +27,12 @@
  * and a /30 is the smallest with a host besides the gateway. */
 #define VNET_IPV4_PREFIXLEN_MIN 16
 #define VNET_IPV4_PREFIXLEN_MAX 30
+/* IPv6 subnets are /48 or longer: a /48 is what one site gets (RFC 6177,
+ * and a ULA's global ID, RFC 4193); fd00::/8 would claim every ULA. The
+ * longest is the one holding as many addresses as the IPv4 subnet (/120
+ * with a /24; a /30 allows /126). */
+#define VNET_IPV6_PREFIXLEN_MIN 48
+#define VNET_IPV6_PREFIXLEN_MAX (96 + VNET_IPV4_PREFIXLEN_MAX)
 /* Every IPv4 host needs 576 (RFC 791); an IPv6 link needs 1280 (RFC 8200).
  * 65535 is the largest MTU a veth and bridge take. */
 #define VNET_MTU_MIN	  576
@@ -51,6 +57,9 @@ struct vnet {
 	unsigned mtu; /* 0 until chosen: a create request may leave it to netd */
 	bool internal;
 	bool isolate;
+	/* What its groups may reach on the host (see nft.h); "dns" unless
+	 * given (and in state files written before it existed). */
+	enum nft_host_access host_access;
 	struct ip_addr dns_servers[VNET_DNS_SERVERS_MAX];
 	size_t dns_server_count;
 	unsigned group_count; /* groups attached to it */
@@ -74,6 +83,16 @@ static inline void vnet_freep(struct vnet **vnet)
 		vnet_free(*vnet);
 }
 #define _cleanup_vnet_ _cleanup_(vnet_freep)
+
+/* Refuses (-EINVAL, err naming the range and what it is) a subnet that
+ * overlaps an address range no VNet may use: IPv4 0/8, 127/8, 169.254/16,
+ * 224/4, 240/4; IPv6 ::, ::1, ::ffff:0:0/96, fe80::/10, ff00::/8; and an
+ * IPv6 subnet shorter than VNET_IPV6_PREFIXLEN_MIN. */
+int vnet_subnet_check_reserved(const struct ip_prefix *subnet, struct pw_error *err);
+
+/* "none", "dns", "all" and back; parse is -EINVAL for anything else. */
+const char *vnet_host_access_name(enum nft_host_access access);
+int vnet_host_access_parse(const char *text, enum nft_host_access *ret);
 
 /* Peer list: add (-ENOSPC when full; present is success) / remove
  * (absent is success) / lookup. */

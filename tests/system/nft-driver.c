@@ -19,8 +19,9 @@
  *                                 the table as it is; prints the median and
  *                                 p99 microseconds of each call
  *
- * VNET is BRIDGE[,CIDR]...[,internal][,isolate][,peer=BRIDGE]..., e.g.
- * pw-a,10.1.0.0/24,fd00:1::/64,isolate. GROUP is
+ * VNET is BRIDGE[,CIDR]...[,internal][,isolate][,host=none|dns|all][,peer=BRIDGE]...,
+ * e.g. pw-a,10.1.0.0/24,fd00:1::/64,isolate; each subnet's gateway is its
+ * first host (as netd's default) and host access is dns unless given. GROUP is
  * HOSTIF,MAC[,ADDR]...[,port=[HOSTIP@]HOSTPORT[-LAST]:PORT/PROTO]..., e.g.
  * pwva1,02:00:00:00:00:01,10.1.0.2,port=8080:80/tcp. Errors: one line on stderr, exit 1
  * (2 for usage). */
@@ -47,6 +48,7 @@
 struct driver_vnet {
 	char *text; /* strtok'd copy of the argument; bridge points into it */
 	struct ip_prefix subnets[DRIVER_SUBNETS_MAX];
+	struct ip_addr gateways[DRIVER_SUBNETS_MAX];
 	const char *peers[DRIVER_PEERS_MAX];
 	struct nft_vnet_spec spec;
 };
@@ -64,7 +66,8 @@ static int usage(void)
 		"usage: nft-driver sync [VNET...] [-- GROUP...] | add VNET | remove VNET | "
 		"peer BR BR | unpeer BR BR | group-add GROUP... | group-remove GROUP... | "
 		"counters | exists | remove-table | time COUNT\n"
-		"  VNET = BRIDGE[,CIDR]...[,internal][,isolate][,peer=BRIDGE]...\n"
+		"  VNET = BRIDGE[,CIDR]...[,internal][,isolate][,host=none|dns|all]"
+		"[,peer=BRIDGE]...\n"
 		"  GROUP = HOSTIF,MAC[,ADDR]...[,port=[HOSTIP@]HOSTPORT[-LAST]:PORT/PROTO]...\n");
 	return 2;
 }
@@ -93,6 +96,12 @@ static int parse_vnet(const char *arg, struct driver_vnet *v)
 			v->spec.internal = true;
 		} else if (streq(token, "isolate")) {
 			v->spec.isolate = true;
+		} else if (streq(token, "host=none")) {
+			v->spec.host_access = NFT_HOST_ACCESS_NONE;
+		} else if (streq(token, "host=dns")) {
+			v->spec.host_access = NFT_HOST_ACCESS_DNS;
+		} else if (streq(token, "host=all")) {
+			v->spec.host_access = NFT_HOST_ACCESS_ALL;
 		} else {
 			if (count == DRIVER_SUBNETS_MAX) {
 				fprintf(stderr, "nft-driver: too many subnets in '%s'\n", arg);
@@ -102,10 +111,15 @@ static int parse_vnet(const char *arg, struct driver_vnet *v)
 				fprintf(stderr, "nft-driver: bad subnet '%s'\n", token);
 				return -EINVAL;
 			}
+			if (ip_prefix_nth(&v->subnets[count], 1, &v->gateways[count]) < 0) {
+				fprintf(stderr, "nft-driver: no gateway in '%s'\n", token);
+				return -EINVAL;
+			}
 			count++;
 		}
 	}
 	v->spec.subnets = v->subnets;
+	v->spec.gateways = v->gateways;
 	v->spec.subnet_count = count;
 	return 0;
 }

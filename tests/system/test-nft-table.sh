@@ -63,11 +63,19 @@ for want in 'type filter hook forward priority filter; policy accept;' \
 	'iifname @bridges oifname @bridges iifname @dropped drop comment "podwire: ' \
 	'iifname @internal iifname @dropped drop comment "podwire: ' \
 	'oifname @internal oifname @dropped drop comment "podwire: ' \
-	'oifname != @bridges ip saddr @masq4 masquerade comment "podwire: ' \
-	'oifname != @bridges ip6 saddr @masq6 masquerade comment "podwire: ' \
+	'oifname != @bridges oifname != "lo" ip saddr @masq4 masquerade comment "podwire: ' \
+	'oifname != @bridges oifname != "lo" ip6 saddr @masq6 masquerade comment "podwire: ' \
 	'oifname @bridges ct status dnat ip saddr @subnets4 masquerade comment "podwire: ' \
 	'dnat ip to ip daddr . meta l4proto . th dport map @ports4a comment "podwire: ' \
-	'ip daddr != 127.0.0.0/8 fib daddr type local dnat ip to meta l4proto . th dport map @ports4 comment "podwire: '; do
+	'ip daddr != 127.0.0.0/8 fib daddr type local dnat ip to meta l4proto . th dport map @ports4 comment "podwire: ' \
+	'type filter hook input priority filter; policy accept;' \
+	'iifname != @bridges accept comment "podwire: ' \
+	'icmpv6 type 135-136 accept comment "podwire: ' \
+	'iifname . ip daddr @gateways4 icmp type echo-request accept comment "podwire: ' \
+	'iifname @host_dns iifname . ip daddr @gateways4 udp dport 53 accept comment "podwire: ' \
+	'iifname @host_dns iifname . ip6 daddr @gateways6 tcp dport 53 accept comment "podwire: ' \
+	'iifname @host_all iifname . ip daddr @gateways4 accept comment "podwire: ' \
+	'iifname @host_all ip6 daddr != @subnets6 accept comment "podwire: '; do
 	assert_contains "$ruleset" "$want" "rule listing"
 done
 bridge_ruleset=$(in_ns h nft list table bridge podwire)
@@ -83,12 +91,16 @@ for want in 'iifname @tx jump group comment "podwire: ' \
 done
 # Every rule carries the owner comment.
 all_rules() { in_ns h nft -a list table inet podwire; in_ns h nft -a list table bridge podwire; }
-rules=$(all_rules | grep -c -E '^\s+(ct|iif|oif|ip|dnat|meta).*# handle' || true)
+rules=$(all_rules | grep -c -E '^\s+(ct|iif|oif|ip|dnat|meta|icmp).*# handle' || true)
 owned=$(all_rules | grep -c 'comment "podwire: .*# handle' || true)
 assert_eq "$owned" "$rules" "rules with the podwire comment"
-assert_eq "$rules" 29 "rule count"
+assert_eq "$rules" 43 "rule count"
 assert_eq "$(elems dropped)" "pw-a pw-b pw-c" "dropped (a counter per bridge)"
 assert_eq "$(elems subnets4)" "10.1.0.0/24 10.2.0.0/24 10.3.0.0/16" "subnets4 (every VNet)"
+assert_eq "$(elems gateways4)" "pw-a . 10.1.0.1 pw-b . 10.2.0.1 pw-c . 10.3.0.1" "gateways4"
+assert_eq "$(elems gateways6)" "pw-a . fd00:1::1" "gateways6"
+assert_eq "$(elems host_dns)" "pw-a pw-b pw-c" "host_dns (dns by default)"
+assert_eq "$(elems host_all)" "" "host_all"
 
 log "add and remove a VNet: elements change, handles do not"
 before=$(handles)
@@ -108,6 +120,11 @@ assert_eq "$(elems internal)" "pw-c pw-d" "internal after re-add as internal"
 assert_eq "$(elems allowed)" "pw-a . pw-a pw-c . pw-c" "allowed after re-add as isolate"
 assert_eq "$(elems masq4)" "10.1.0.0/24 10.2.0.0/24" "masq4 after re-add as internal"
 assert_eq "$(elems masq6)" "fd00:1::/64" "masq6 after re-add as internal"
+drv add pw-d,10.4.0.0/24,fd00:4::/64,host=all
+assert_eq "$(elems host_all)" "pw-d" "host_all after re-add with host access all"
+assert_eq "$(elems host_dns)" "pw-a pw-b pw-c pw-d" "host_dns after re-add with host access all"
+drv add pw-d,10.4.0.0/24,fd00:4::/64,host=none
+assert_eq "$(elems host_all) / $(elems host_dns)" " / pw-a pw-b pw-c" "host access none"
 drv add pw-d,10.4.0.0/24,fd00:4::/64
 assert_eq "$(elems internal)" "pw-c" "internal after re-add as plain"
 assert_eq "$(elems masq4)" "10.1.0.0/24 10.2.0.0/24 10.4.0.0/24" "masq4 after re-add as plain"
@@ -117,6 +134,7 @@ assert_eq "$(elems bridges)" "pw-a pw-b pw-c" "bridges after remove"
 assert_eq "$(elems allowed)" "pw-a . pw-a pw-c . pw-c" "allowed after remove"
 assert_eq "$(elems masq4)" "10.1.0.0/24 10.2.0.0/24" "masq4 after remove"
 assert_eq "$(elems masq6)" "fd00:1::/64" "masq6 after remove"
+assert_eq "$(elems gateways6)" "pw-a . fd00:1::1" "gateways6 after remove"
 drv remove pw-d,10.4.0.0/24,fd00:4::/64 # again: gone is fine
 drv remove pw-zz,10.9.0.0/24,internal # never there
 assert_eq "$(elems bridges)" "pw-a pw-b pw-c" "bridges after removing twice"

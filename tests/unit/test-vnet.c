@@ -184,6 +184,121 @@ static void test_refused(void **state)
 	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"domain\":\"a..b\"}", "domain");
 }
 
+/* Ranges that cannot be a VNet: the kernel or every host gives their
+ * addresses another meaning (loopback, multicast, link-local, "this
+ * network", reserved/broadcast), so a bridge with such a gateway breaks the
+ * host (dnsd would bind 127.0.0.1:53 of the host). Refused with the range
+ * and its meaning named, and so is any subnet overlapping one. */
+static void test_reserved_subnets(void **state)
+{
+	static const struct {
+		const char *subnet;
+		const char *reason;
+	} v4[] =
+	    {
+		{"127.0.0.0/24", "127.0.0.0/8 (loopback)"},
+		{"127.255.255.0/24", "loopback"},
+		{"224.0.0.0/24", "224.0.0.0/4 (multicast)"},
+		{"239.255.0.0/16", "multicast"},
+		{"240.0.0.0/24", "240.0.0.0/4 (reserved"},
+		{"255.255.255.0/24", "240.0.0.0/4"},
+		{"0.0.0.0/24", "0.0.0.0/8 (\"this network\")"},
+		{"0.1.0.0/16", "this network"},
+		{"169.254.0.0/16", "169.254.0.0/16 (link-local)"},
+		{"169.254.1.0/24", "link-local"},
+	    },
+	  v6[] = {
+	      {"::/64", "::1/128 (loopback)"},	{"::/120", "loopback"},
+	      {"::ffff:0:0/96", "IPv4-mapped"}, {"fe80::/64", "fe80::/10 (link-local)"},
+	      {"febf:1::/64", "link-local"},	{"ff02::/64", "ff00::/8 (multicast)"},
+	      {"fd00::/8", "/48 to /"},		{"fd00::/47", "/48 to /"},
+	      {"2000::/3", "/48 to /"},
+	  };
+	/* Shorter than any VNet may be, and overlapping a reserved range. */
+	static const struct {
+		const char *subnet;
+		const char *reason;
+	} wide[] = {
+	    {"0.0.0.0/0", "0.0.0.0/8"},	       {"96.0.0.0/3", "127.0.0.0/8 (loopback)"},
+	    {"128.0.0.0/1", "169.254.0.0/16"}, {"::/0", "::1/128"},
+	    {"fe00::/7", "fe80::/10"},	       {"ff00::/8", "multicast"},
+	};
+	char text[256];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v4); i++) {
+		snprintf(text, sizeof(text), "{\"name\":\"a\",\"subnets\":[\"%s\"]}", v4[i].subnet);
+		parse_fails(text, v4[i].reason);
+		parse_fails(text, v4[i].subnet);
+	}
+	for (i = 0; i < ARRAY_SIZE(v6); i++) {
+		snprintf(text, sizeof(text),
+			 "{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\",\"%s\"]}", v6[i].subnet);
+		parse_fails(text, v6[i].reason);
+		parse_fails(text, v6[i].subnet);
+	}
+	for (i = 0; i < ARRAY_SIZE(wide); i++) {
+		struct ip_prefix p;
+		struct pw_error err = {0};
+
+		assert_int_equal(ip_prefix_parse(wide[i].subnet, AF_UNSPEC, &p), 0);
+		assert_int_equal(vnet_subnet_check_reserved(&p, &err), -EINVAL);
+		if (!strstr(pw_error_message(&err), wide[i].reason))
+			fail_msg("error for %s is '%s', expected '%s' in it", wide[i].subnet,
+				 pw_error_message(&err), wide[i].reason);
+	}
+	/* Neighbours of the reserved ranges, private and public space are fine. */
+	static const char *const fine[] = {
+	    "{\"name\":\"a\",\"subnets\":[\"126.255.255.0/24\"]}",
+	    "{\"name\":\"a\",\"subnets\":[\"128.0.0.0/24\"]}",
+	    "{\"name\":\"a\",\"subnets\":[\"1.0.0.0/16\"]}",
+	    "{\"name\":\"a\",\"subnets\":[\"169.253.0.0/16\"]}",
+	    "{\"name\":\"a\",\"subnets\":[\"223.255.255.0/24\"]}",
+	    "{\"name\":\"a\",\"subnets\":[\"192.168.0.0/16\"]}",
+	    "{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\",\"fd00:1:2::/48\"]}",
+	    "{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\",\"2001:db8::/64\"]}",
+	    "{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\",\"fec0::/64\"]}",
+	    "{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\",\"1::/120\"]}",
+	};
+	for (i = 0; i < ARRAY_SIZE(fine); i++)
+		vnet_free(parse_ok(fine[i]));
+}
+
+/* host_access: dns unless given (a state file without it, from an older
+ * netd, is dns), kept in the state form, handed to nft with the gateways,
+ * anything but none/dns/all refused. */
+static void test_host_access(void **state)
+{
+	struct vnet *a = parse_ok("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\",\"fd00:1::/64\"]}");
+	struct vnet *b = parse_ok("{\"name\":\"b\",\"subnets\":[\"10.2.0.0/24\"],"
+				  "\"host_access\":\"all\"}");
+	struct vnet *c = parse_ok("{\"name\":\"c\",\"subnets\":[\"10.3.0.0/24\"],"
+				  "\"host_access\":\"none\"}");
+	json_auto_t *spec = NULL;
+	struct nft_vnet_spec nft;
+	char buf[IP_PREFIX_STRLEN];
+
+	assert_int_equal(a->host_access, NFT_HOST_ACCESS_DNS);
+	assert_int_equal(b->host_access, NFT_HOST_ACCESS_ALL);
+	assert_int_equal(c->host_access, NFT_HOST_ACCESS_NONE);
+	spec = vnet_spec_json(c);
+	assert_string_equal(json_string_value(json_object_get(spec, "host_access")), "none");
+	json_decref(spec);
+	spec = vnet_spec_json(a);
+	assert_string_equal(json_string_value(json_object_get(spec, "host_access")), "dns");
+	vnet_nft_spec(a, &nft);
+	assert_int_equal(nft.host_access, NFT_HOST_ACCESS_DNS);
+	assert_non_null(nft.gateways);
+	assert_string_equal(ip_addr_format(&nft.gateways[1], buf), "fd00:1::1");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"host_access\":\"open\"}",
+		    "host_access: 'open' is not one of none, dns, all");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"host_access\":true}",
+		    "host_access: expected a string");
+	vnet_free(a);
+	vnet_free(b);
+	vnet_free(c);
+}
+
 static void test_overlaps(void **state)
 {
 	struct vnet *a = parse_ok("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\",\"fd00:1::/64\"]}");
@@ -211,6 +326,7 @@ int main(void)
 	    cmocka_unit_test(test_defaults),	     cmocka_unit_test(test_everything),
 	    cmocka_unit_test(test_state_round_trip), cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_overlaps),	     cmocka_unit_test(test_peers),
+	    cmocka_unit_test(test_reserved_subnets), cmocka_unit_test(test_host_access),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
