@@ -115,7 +115,7 @@ static int load_one(int dir_fd, const char *file, void *userdata)
 	} else {
 		struct vnet *vnet = NULL;
 
-		r = vnet_parse(json, &vnet, &err);
+		r = vnet_parse_stored(json, &vnet, &err);
 		if (r >= 0 && vnet->mtu == 0)
 			r = pw_error_set(&err, -EINVAL, "no MTU");
 		if (r < 0) {

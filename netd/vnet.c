@@ -61,7 +61,7 @@ static const struct reserved_range {
     {AF_INET6, {0xff}, 8, "ff00::/8 (multicast)"},
 };
 
-int vnet_subnet_check_reserved(const struct ip_prefix *subnet, struct pw_error *err)
+static int check_reserved_ranges(const struct ip_prefix *subnet, struct pw_error *err)
 {
 	char buf[IP_PREFIX_STRLEN];
 
@@ -75,6 +75,17 @@ int vnet_subnet_check_reserved(const struct ip_prefix *subnet, struct pw_error *
 					    "subnet %s overlaps %s, which cannot be a VNet subnet",
 					    ip_prefix_format(subnet, buf), range->text);
 	}
+	return 0;
+}
+
+int vnet_subnet_check_reserved(const struct ip_prefix *subnet, struct pw_error *err)
+{
+	char buf[IP_PREFIX_STRLEN];
+	int r;
+
+	r = check_reserved_ranges(subnet, err);
+	if (r < 0)
+		return r;
 	if (subnet->family == AF_INET6 && subnet->prefixlen < VNET_IPV6_PREFIXLEN_MIN)
 		return pw_error_set(err, -EINVAL,
 				    "subnet %s: IPv6 prefix length must be /%d to /%d (at most a "
@@ -109,7 +120,7 @@ int vnet_host_access_parse(const char *text, enum nft_host_access *ret)
 	return -EINVAL;
 }
 
-static int parse_subnets(struct vnet *vnet, json_t *subnets, struct pw_error *err)
+static int parse_subnets(struct vnet *vnet, json_t *subnets, bool stored, struct pw_error *err)
 {
 	struct ip_prefix v4 = {0}, v6 = {0};
 	bool have_v4 = false, have_v6 = false;
@@ -143,7 +154,11 @@ static int parse_subnets(struct vnet *vnet, json_t *subnets, struct pw_error *er
 			return pw_error_set(
 			    err, -EINVAL, "invalid subnet '%.64s' (expected e.g. 10.1.0.0/24)", s);
 		}
-		r = vnet_subnet_check_reserved(&p, err);
+		/* The /48 rule came after VNets with wider IPv6 subnets could be
+		 * made: such a stored VNet keeps working (dropping it would delete
+		 * its bridge under running groups); one in a reserved range cannot
+		 * be served safely and is skipped. */
+		r = stored ? check_reserved_ranges(&p, err) : vnet_subnet_check_reserved(&p, err);
 		if (r < 0)
 			return r;
 		if (p.family == AF_INET) {
@@ -324,7 +339,7 @@ static int parse_peers(struct vnet *vnet, json_t *peers, struct pw_error *err)
 	return 0;
 }
 
-int vnet_parse(json_t *params, struct vnet **ret_vnet, struct pw_error *err)
+static int parse_vnet(json_t *params, bool stored, struct vnet **ret_vnet, struct pw_error *err)
 {
 	_cleanup_vnet_ struct vnet *vnet = NULL;
 	const char *name = NULL, *gateway = NULL, *domain = NULL, *host_access = "dns";
@@ -364,7 +379,7 @@ int vnet_parse(json_t *params, struct vnet **ret_vnet, struct pw_error *err)
 		return pw_error_set(
 		    err, -EINVAL, "host_access: '%.16s' is not one of none, dns, all", host_access);
 
-	r = parse_subnets(vnet, subnets, err);
+	r = parse_subnets(vnet, subnets, stored, err);
 	if (r < 0)
 		return r;
 	r = parse_gateway(vnet, gateway, err);
@@ -397,6 +412,16 @@ int vnet_parse(json_t *params, struct vnet **ret_vnet, struct pw_error *err)
 
 	*ret_vnet = TAKE_PTR(vnet);
 	return 0;
+}
+
+int vnet_parse(json_t *params, struct vnet **ret_vnet, struct pw_error *err)
+{
+	return parse_vnet(params, false, ret_vnet, err);
+}
+
+int vnet_parse_stored(json_t *state, struct vnet **ret_vnet, struct pw_error *err)
+{
+	return parse_vnet(state, true, ret_vnet, err);
 }
 
 json_t *vnet_spec_json(const struct vnet *vnet)

@@ -76,6 +76,10 @@ struct vnet {
  * same shape with every default filled in) strictly: unknown keys, wrong
  * types and invalid values are -EINVAL with err naming the problem. */
 int vnet_parse(json_t *params, struct vnet **ret_vnet, struct pw_error *err);
+/* As vnet_parse(), for a state file an older netd may have written: rules
+ * that came later and do not make a VNet unsafe (the IPv6 /48 minimum) are
+ * not applied. */
+int vnet_parse_stored(json_t *state, struct vnet **ret_vnet, struct pw_error *err);
 void vnet_free(struct vnet *vnet);
 static inline void vnet_freep(struct vnet **vnet)
 {

@@ -264,6 +264,26 @@ static void test_reserved_subnets(void **state)
 		vnet_free(parse_ok(fine[i]));
 }
 
+/* A state file an older netd wrote with an IPv6 subnet wider than /48 still
+ * loads (its bridge and groups stay); a new VNet like it is refused; a
+ * stored VNet in a reserved range is refused either way. */
+static void test_stored_wide_ipv6(void **state)
+{
+	static const char wide[] = "{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\",\"fd00::/8\"]}";
+	static const char loopback[] = "{\"name\":\"a\",\"subnets\":[\"127.0.0.0/24\"]}";
+	json_auto_t *wide_json = json_loads(wide, 0, NULL);
+	json_auto_t *loopback_json = json_loads(loopback, 0, NULL);
+	struct vnet *vnet = NULL;
+	struct pw_error err = {0};
+
+	assert_int_equal(vnet_parse(wide_json, &vnet, &err), -EINVAL);
+	assert_int_equal(vnet_parse_stored(wide_json, &vnet, &err), 0);
+	vnet_free(vnet);
+	vnet = NULL;
+	assert_int_equal(vnet_parse_stored(loopback_json, &vnet, &err), -EINVAL);
+	assert_non_null(strstr(pw_error_message(&err), "loopback"));
+}
+
 /* host_access: dns unless given (a state file without it, from an older
  * netd, is dns), kept in the state form, handed to nft with the gateways,
  * anything but none/dns/all refused. */
@@ -327,6 +347,7 @@ int main(void)
 	    cmocka_unit_test(test_state_round_trip), cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_overlaps),	     cmocka_unit_test(test_peers),
 	    cmocka_unit_test(test_reserved_subnets), cmocka_unit_test(test_host_access),
+	    cmocka_unit_test(test_stored_wide_ipv6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
