@@ -65,6 +65,7 @@ UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 ALL_LIBS := $(shell pkg-config --libs $(PKGS) cmocka 2>/dev/null)
 UNIT_PARTS_test-prefix :=
+UNIT_PARTS_test-log :=
 UNIT_PARTS_test-name :=
 UNIT_PARTS_test-rpc :=
 UNIT_PARTS_test-metrics-listener := netd
