@@ -164,7 +164,7 @@ uninstall:
 # the package appears in DEB_DIR, not in the tree's parent.
 DEB_VERSION = $(shell dpkg-parsechangelog -l debian/changelog -S Version 2>/dev/null)
 
-deb:
+deb: deps
 	rm -rf $(DEB_DIR)/podwire-$(DEB_VERSION) $(DEB_DIR)/podwire_$(DEB_VERSION)*
 	mkdir -p $(DEB_DIR)/podwire-$(DEB_VERSION)
 	tar -cf - --exclude=./.git --exclude='./build*' --exclude='./$(BUILD)' \

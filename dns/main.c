@@ -24,6 +24,7 @@ static void usage(FILE *out)
 		"Answers DNS for podwire VNets on each VNet gateway address (port 53, UDP and\n"
 		"TCP): the groups of the VNet, admin records and linked zones; forwards the rest\n"
 		"to the VNet's upstreams with a cache. Fed by podwire-netd's event stream.\n"
+		"SIGHUP re-reads the host upstreams (--resolv-conf); see podwire-dnsd(8).\n"
 		"\n"
 		"Options:\n"
 		"  --run-dir DIR         netd.sock is found and dnsd.sock served here\n"
