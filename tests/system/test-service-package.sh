@@ -107,6 +107,21 @@ ping_ok c1 10.1.0.3
 log "resolve: dnsd answers on the gateway"
 wait_answer c1 10.1.0.1 web.prod.internal A 10.1.0.3
 
+log "reload: the unit's ExecReload makes dnsd re-read resolv.conf"
+reload=$(unit_key dnsd ExecReload)
+assert_eq "$reload" '/bin/kill -HUP $MAINPID' "podwire-dnsd.service ExecReload"
+[ -z "$(unit_key netd ExecReload)$(unit_key volumed ExecReload)" ] ||
+	fail "ExecReload= on a daemon that has nothing to reload"
+reloads=$(grep -c "host upstreams from\|no usable name server" "$T/dnsd.log")
+MAINPID=$DNSD_PID eval "$reload"
+for _ in $(seq 50); do
+	[ "$(grep -c "host upstreams from\|no usable name server" "$T/dnsd.log")" -gt "$reloads" ] && break
+	sleep 0.1
+done
+[ "$(grep -c "host upstreams from\|no usable name server" "$T/dnsd.log")" -gt "$reloads" ] ||
+	fail "dnsd did not re-read resolv.conf on ExecReload"
+wait_answer c1 10.1.0.1 web.prod.internal A 10.1.0.3
+
 log "share: volumed serves a FUSE share with its quota"
 pw share create data --quota 1M >/dev/null
 track_share data
