@@ -92,8 +92,9 @@ static void log_vwrite(enum log_level level, const char *suffix, const char *fmt
 		gettimeofday(&tv, NULL);
 		gmtime_r(&tv.tv_sec, &tm);
 		len = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-		len += snprintf(line + len, sizeof(line) - len, ".%03ldZ %s %s: ",
-				(long)(tv.tv_usec / 1000), log_ident, level_names[level]);
+		len += snprintf(line + len, sizeof(line) - len,
+				".%03ldZ %s %s: ", (long)(tv.tv_usec / 1000), log_ident,
+				level_names[level]);
 	}
 	int r = vsnprintf(line + len, sizeof(line) - len, fmt, ap);
 	if (r > 0)

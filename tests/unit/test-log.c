@@ -18,9 +18,9 @@
 #include "log.h"
 
 enum stream_env {
-	STREAM_UNSET,   /* not under systemd */
+	STREAM_UNSET,	/* not under systemd */
 	STREAM_MATCHES, /* JOURNAL_STREAM names the file stderr is */
-	STREAM_OTHER,   /* stderr was redirected away from the journal */
+	STREAM_OTHER,	/* stderr was redirected away from the journal */
 };
 
 /* Runs log calls in a child whose stderr is a temp file; returns what it
@@ -101,9 +101,9 @@ static void test_stream_redirected(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_terminal_format),
-		cmocka_unit_test(test_journal_format),
-		cmocka_unit_test(test_stream_redirected),
+	    cmocka_unit_test(test_terminal_format),
+	    cmocka_unit_test(test_journal_format),
+	    cmocka_unit_test(test_stream_redirected),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
