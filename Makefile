@@ -5,7 +5,12 @@
 #                   and system tests against an ASan+UBSan build, and a short
 #                   fuzzing run of the DNS parser (make fuzz runs longer)
 #   make demo       install missing packages, build, run the demo
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (programs, man pages, the
+#                   systemd units in SYSTEMD_UNIT_DIR, the CNI plugin as
+#                   `podwire` in each of CNI_BIN_DIR, the oci-hooks file in
+#                   OCI_HOOKS_DIR); make uninstall removes what it installed
+#   make deb        the Debian package, built from a copy of the tree in
+#                   DEB_DIR (default $(BUILD)/deb): DEB_DIR/podwire_*.deb
 #   make format     clang-format the tree
 #   make clean
 #
@@ -15,6 +20,18 @@
 
 CC ?= cc
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+# systemd looks in /usr/local/lib/systemd/system too, so units of a
+# PREFIX=/usr/local install are found; the Debian package uses /lib.
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+# Where CNI callers look for plugins: containernetworking-plugins and
+# podman on Debian use /usr/lib/cni, containerd, nerdctl and Kubernetes
+# /opt/cni/bin. A list: the plugin is installed into each.
+CNI_BIN_DIR ?= /usr/lib/cni /opt/cni/bin
+# Read by podman and CRI-O (oci-hooks(5)); /etc/containers/oci/hooks.d too.
+OCI_HOOKS_DIR ?= $(PREFIX)/share/containers/oci/hooks.d
+DEB_DIR ?= $(BUILD)/deb
 BUILD ?= build
 SANITIZE ?= 0
 
@@ -52,9 +69,11 @@ endif
 endef
 
 $(eval $(call PART,podwire-lib,lib,jansson))
-$(eval $(call PART,podwire-netd,netd,libnl-3.0 libnl-route-3.0 libmnl libnftnl jansson))
-$(eval $(call PART,podwire-dnsd,dns,jansson))
-$(eval $(call PART,podwire-volumed,volumed,fuse3 jansson))
+# The daemons link libsystemd for sd_notify(3) (lib/service.c); the hook and
+# the CNI plugin do not (they are static and never run as services).
+$(eval $(call PART,podwire-netd,netd,libnl-3.0 libnl-route-3.0 libmnl libnftnl jansson libsystemd))
+$(eval $(call PART,podwire-dnsd,dns,jansson libsystemd))
+$(eval $(call PART,podwire-volumed,volumed,fuse3 jansson libsystemd))
 $(eval $(call PART,podwire,cli,jansson))
 
 # Unit tests: tests/unit/test-NAME.c, linked with cmocka, lib/ and the
@@ -65,6 +84,7 @@ UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 ALL_LIBS := $(shell pkg-config --libs $(PKGS) cmocka 2>/dev/null)
 UNIT_PARTS_test-prefix :=
+UNIT_PARTS_test-log :=
 UNIT_PARTS_test-name :=
 UNIT_PARTS_test-rpc :=
 UNIT_PARTS_test-metrics-listener := netd
@@ -72,14 +92,14 @@ unit_archives = $(if $(filter undefined,$(origin UNIT_PARTS_$(1))),$(filter-out 
 
 -include $(wildcard */build.mk) $(wildcard runtime-hooks/*/build.mk)
 
-.PHONY: all check unit-tests demo deps install clean format
+.PHONY: all check unit-tests demo deps install uninstall deb clean format
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/unit/%.c $$(call unit_archives,$$*)
@@ -105,15 +125,54 @@ demo: deps
 	$(MAKE) -j$(JOBS) all
 	scripts/demo.sh $(BUILD)
 
+UNITS := $(wildcard dist/systemd/*.service)
+MAN1 := $(wildcard docs/man/*.1)
+MAN8 := $(wildcard docs/man/*.8)
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
-	for m in docs/man/*.1; do [ -e "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
-	for m in docs/man/*.8; do [ -e "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; true
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(OCI_HOOKS_DIR)
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	# systemd units, naming the installed programs
+	for u in $(UNITS); do \
+		sed 's|@BINDIR@|$(BINDIR)|g' $$u >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${u##*/} && \
+		chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${u##*/} || exit 1; \
+	done
+	# the CNI plugin under the name network configurations give ("type": "podwire")
+	for d in $(CNI_BIN_DIR); do \
+		install -D -m 0755 $(BUILD)/podwire-cni $(DESTDIR)$$d/podwire || exit 1; \
+	done
 	# oci-hooks(5) file for podman and CRI-O, naming the installed hook
-	install -d $(DESTDIR)$(PREFIX)/share/containers/oci/hooks.d
-	sed 's|"/usr/local/bin/podwire-hook"|"$(PREFIX)/bin/podwire-hook"|' runtime-hooks/hooks.d/podwire.json \
-		>$(DESTDIR)$(PREFIX)/share/containers/oci/hooks.d/podwire.json
+	sed 's|"/usr/local/bin/podwire-hook"|"$(BINDIR)/podwire-hook"|' runtime-hooks/hooks.d/podwire.json \
+		>$(DESTDIR)$(OCI_HOOKS_DIR)/podwire.json
+	chmod 0644 $(DESTDIR)$(OCI_HOOKS_DIR)/podwire.json
+
+# Removes what install put there (directories shared with other software,
+# such as /opt/cni/bin, stay).
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
+	rm -f $(addprefix $(DESTDIR)$(SYSTEMD_UNIT_DIR)/,$(notdir $(UNITS)))
+	rm -f $(foreach d,$(CNI_BIN_DIR),$(DESTDIR)$(d)/podwire)
+	rm -f $(DESTDIR)$(OCI_HOOKS_DIR)/podwire.json
+
+# dpkg-buildpackage writes its results next to the source tree, so the tree
+# is copied into DEB_DIR first (without build directories and .git) and
+# the package appears in DEB_DIR, not in the tree's parent.
+DEB_VERSION = $(shell dpkg-parsechangelog -l debian/changelog -S Version 2>/dev/null)
+
+deb: deps
+	rm -rf $(DEB_DIR)/podwire-$(DEB_VERSION) $(DEB_DIR)/podwire_$(DEB_VERSION)*
+	mkdir -p $(DEB_DIR)/podwire-$(DEB_VERSION)
+	tar -cf - --exclude=./.git --exclude='./build*' --exclude='./$(BUILD)' \
+		--exclude='./$(DEB_DIR)' . | tar -C $(DEB_DIR)/podwire-$(DEB_VERSION) -xf -
+	cd $(DEB_DIR)/podwire-$(DEB_VERSION) && \
+		DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-parallel=$(JOBS)}" dpkg-buildpackage -us -uc -b
+	rm -rf $(DEB_DIR)/podwire-$(DEB_VERSION)
+	@ls $(DEB_DIR)/podwire_$(DEB_VERSION)_*.deb
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -67,6 +67,12 @@ struct dnsd {
 	uint64_t start_ms;
 };
 
+/* reload.c: (re)reads the host upstreams from opts.resolv_conf; returns
+ * how many, or -errno (the upstreams then stay as they were). */
+int dnsd_load_host_upstreams(struct dnsd *d);
+/* reload.c: the SIGHUP callback of the event loop. */
+void dnsd_reload(struct event_loop *loop, void *userdata);
+
 /* server.c: one query in, at most one reply out. Returns the reply length
  * to send now (written into out, cap bytes), or 0 when there is nothing to
  * send now (dropped, or forwarded: the reply follows later). */

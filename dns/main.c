@@ -10,7 +10,7 @@
 #include "feed.h"
 #include "listeners.h"
 #include "log.h"
-#include "resolvconf.h"
+#include "service.h"
 #include "state-file.h"
 #include "xalloc.h"
 
@@ -24,6 +24,7 @@ static void usage(FILE *out)
 		"Answers DNS for podwire VNets on each VNet gateway address (port 53, UDP and\n"
 		"TCP): the groups of the VNet, admin records and linked zones; forwards the rest\n"
 		"to the VNet's upstreams with a cache. Fed by podwire-netd's event stream.\n"
+		"SIGHUP re-reads the host upstreams (--resolv-conf); see podwire-dnsd(8).\n"
 		"\n"
 		"Options:\n"
 		"  --run-dir DIR         netd.sock is found and dnsd.sock served here\n"
@@ -159,15 +160,7 @@ int main(int argc, char **argv)
 	}
 
 	d.start_ms = now_ms();
-	r = resolvconf_load(d.opts.resolv_conf, &d.host_upstreams);
-	if (r < 0)
-		log_warn_errno(r, "cannot read %s; names without VNet upstreams get SERVFAIL",
-			       d.opts.resolv_conf);
-	else if (r == 0)
-		log_warn("no usable name server in %s (loopback stubs are skipped)",
-			 d.opts.resolv_conf);
-	else
-		log_info("host upstreams from %s count=%d", d.opts.resolv_conf, r);
+	(void)dnsd_load_host_upstreams(&d);
 
 	r = event_loop_new(&d.loop);
 	if (r < 0)
@@ -175,6 +168,7 @@ int main(int argc, char **argv)
 	r = event_loop_handle_signals(d.loop);
 	if (r < 0)
 		return log_error_errno(r, "signals"), 1;
+	event_loop_on_reload(d.loop, dnsd_reload, &d);
 
 	struct model_hooks hooks = server_model_hooks;
 	hooks.userdata = &d;
@@ -208,8 +202,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_info("started run_dir=%s port=%u", d.opts.run_dir, d.opts.port);
+	service_notify_ready("serving");
 	r = event_loop_run(d.loop);
 	exit_code = r < 0 ? 1 : 0;
+	service_notify_stopping();
 	log_info("stopping");
 out:
 	feed_free(d.feed);

@@ -49,6 +49,8 @@ struct event_loop {
 	struct event_watch *dead;
 	struct event_watch *pending; /* armed deferred calls */
 	struct event_watch *signal_watch;
+	event_timer_cb reload_cb;
+	void *reload_userdata;
 };
 
 uint64_t now_ms(void)
@@ -285,6 +287,7 @@ int event_loop_handle_signals(struct event_loop *loop)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
 	fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -297,6 +300,12 @@ int event_loop_handle_signals(struct event_loop *loop)
 	}
 	loop->signal_watch = w;
 	return 0;
+}
+
+void event_loop_on_reload(struct event_loop *loop, event_timer_cb cb, void *userdata)
+{
+	loop->reload_cb = cb;
+	loop->reload_userdata = userdata;
 }
 
 int event_loop_run(struct event_loop *loop)
@@ -327,8 +336,12 @@ int event_loop_run(struct event_loop *loop)
 			}
 			case WATCH_SIGNAL: {
 				struct signalfd_siginfo si;
-				if (read(w->fd, &si, sizeof(si)) == sizeof(si))
+				if (read(w->fd, &si, sizeof(si)) != sizeof(si))
+					break;
+				if (si.ssi_signo != SIGHUP)
 					event_loop_quit(loop, 0);
+				else if (loop->reload_cb)
+					loop->reload_cb(loop, loop->reload_userdata);
 				break;
 			}
 			case WATCH_DEFER:

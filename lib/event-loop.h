@@ -1,7 +1,8 @@
 /* A single-threaded epoll loop: fd watchers, one-shot and periodic timers
  * (one timerfd each; meant for a handful of timers, not one per request),
  * deferred calls (work to resume on the next iteration without waiting for
- * an event) and clean exit on SIGINT/SIGTERM through a signalfd.
+ * an event), clean exit on SIGINT/SIGTERM and a reload callback on SIGHUP
+ * through a signalfd.
  *
  * A watcher removed from inside a callback (its own or another one's) is
  * not called again, even if its event is already in the current batch:
@@ -45,8 +46,12 @@ int event_loop_timer_set(struct event_loop *loop, struct event_watch *watch, uin
 			 uint64_t interval_ms);
 
 /* Blocks SIGINT and SIGTERM and makes them end event_loop_run() with 0;
- * also ignores SIGPIPE (peers that hang up are seen as EPIPE). */
+ * blocks SIGHUP and calls the reload callback for it (none set: SIGHUP does
+ * nothing, where it used to kill the daemon); also ignores SIGPIPE (peers
+ * that hang up are seen as EPIPE). */
 int event_loop_handle_signals(struct event_loop *loop);
+/* What SIGHUP does (systemctl reload): called from the loop's thread. */
+void event_loop_on_reload(struct event_loop *loop, event_timer_cb cb, void *userdata);
 
 /* Runs until event_loop_quit(); returns the code given there. */
 int event_loop_run(struct event_loop *loop);

@@ -1,7 +1,10 @@
 /* Logging to stderr, one line per event:
  *   2026-11-28T07:40:01.123Z podwire-netd info: group attached group=web vnet=prod ip=10.1.0.2
  * The message is free text followed by key=value pairs, so lines can be read
- * by people and grepped by scripts. Library code logs at debug only. */
+ * by people and grepped by scripts. Library code logs at debug only.
+ * When stderr is the journal (a systemd unit: JOURNAL_STREAM names it), a
+ * line is "<6>group attached ...": the journal adds the time and the
+ * identifier and takes the priority from the sd-daemon(3) prefix. */
 #pragma once
 
 #include "macro.h"

@@ -17,6 +17,7 @@
 #include "netlink.h"
 #include "reconcile.h"
 #include "rpc.h"
+#include "service.h"
 #include "state-file.h"
 #include "xalloc.h"
 
@@ -264,7 +265,9 @@ static int run(const struct options *opts)
 	}
 	log_info("serving socket=%s vnets=%zu groups=%zu", socket_path, netd.vnet_count,
 		 netd.groups.count);
+	service_notify_ready("serving vnets=%zu groups=%zu", netd.vnet_count, netd.groups.count);
 	r = event_loop_run(netd.loop);
+	service_notify_stopping();
 	log_info("exiting");
 out:
 	for (size_t i = 0; i < METRICS_LISTENERS_MAX; i++)

@@ -7,6 +7,8 @@ packages=(
 	# build
 	build-essential pkg-config clang
 	libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev libjansson-dev libfuse3-dev
+	# the daemons tell systemd when they are ready (sd_notify, lib/service.c)
+	libsystemd-dev
 	# unit tests
 	libcmocka-dev
 	# system tests and demo: ip, nft, ping, dig, FUSE, a local DNS upstream,
@@ -19,6 +21,9 @@ packages=(
 	iperf3
 	# netd metrics test: an HTTP client scrapes --metrics-listen
 	curl
+	# service test and `make deb`: the Debian package build, its lint, unit
+	# file checks (systemd-analyze) and setpriv for the units' capability sets
+	dpkg-dev debhelper fakeroot lintian systemd
 	# podman tests: podman (conmon, runc and containers-common come as its dependencies)
 	podman
 )

@@ -12,6 +12,7 @@
 #include "options.h"
 #include "rpc-server.h"
 #include "rpc.h"
+#include "service.h"
 #include "volumed.h"
 #include "xalloc.h"
 
@@ -99,7 +100,9 @@ int main(int argc, char **argv)
 	if (r < 0)
 		goto out;
 	log_info("listening socket=%s", socket_path);
+	service_notify_ready("serving");
 	r = event_loop_run(loop);
+	service_notify_stopping();
 	log_info("shutting down");
 out:
 	rpc_server_free(server);
