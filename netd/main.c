@@ -1,7 +1,7 @@
 /* podwire-netd: options and wiring only. The parts: vnet.c/group.c/ipam.c
  * (model), store.c (state files), bridge.c/veth.c/hostnet.c/netlink.c
  * (kernel), nft.c (nftables), ops.c (operations), reconcile.c (start-up),
- * link-monitor.c/link-watch.c (groups whose netns died),
+ * link-monitor.c/link-watch.c (groups whose netns died), heap-trim.c,
  * rpc.c/events.c (control socket), metrics-listener.c (Prometheus). */
 #include <errno.h>
 #include <fcntl.h>
@@ -140,6 +140,7 @@ static void netd_done(struct netd *netd)
 {
 	netd_monitor_stop(netd);
 	netd_link_watch_stop(netd);
+	netd_heap_trim_done(netd);
 	rpc_server_free(netd->server);
 	netd->server = NULL;
 	free(netd->attach_latency);

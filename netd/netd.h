@@ -49,6 +49,9 @@ struct netd {
 	/* Deleted host veths: groups whose netns died (link-watch.c). */
 	struct link_monitor *link_monitor;
 	struct event_watch *link_watch;
+	/* Gives freed heap back to the kernel after detaches (heap-trim.c). */
+	struct event_watch *trim_timer;
+	bool trim_armed;
 };
 
 /* Why a group left: the "reason" of its group.detached event. */
@@ -76,6 +79,11 @@ int netd_group_detach(struct netd *netd, const char *id, struct pw_error *err);
  * group is freed on success. */
 int netd_group_release(struct netd *netd, struct pw_group *group, enum group_detach_reason reason,
 		       struct pw_error *err);
+/* Returns the heap glibc keeps free to the kernel a little later (once per
+ * HEAP_TRIM_DELAY_MS at most, whatever the number of calls), and frees
+ * the timer (netd_heap_trim_done). heap-trim.c */
+void netd_heap_trim_soon(struct netd *netd);
+void netd_heap_trim_done(struct netd *netd);
 /* Whether the group's netns path still names the netns it was attached
  * to (the path exists and has the same nsfs device and inode). */
 bool netd_group_netns_alive(const struct pw_group *group);

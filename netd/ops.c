@@ -502,6 +502,7 @@ int netd_group_release(struct netd *netd, struct pw_group *group, enum group_det
 		 reason == GROUP_DETACH_NETNS_GONE ? "netns-gone" : "detach");
 	events_group_detached(netd, group, reason);
 	group_free(group);
+	netd_heap_trim_soon(netd);
 	return 0;
 }
 
