@@ -56,6 +56,8 @@ struct attachment {
 	/* Set while the group is in a group_table (its host-name chain). */
 	struct pw_group *owner;
 	struct attachment *host_next;
+	/* When netd last failed to recreate it (now_ms(); 0: never). */
+	uint64_t recreate_failed_ms;
 };
 
 struct pw_group {

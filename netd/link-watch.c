@@ -9,6 +9,11 @@
 #include "netns.h"
 #include "xalloc.h"
 
+/* A recreation that fails after the pair was made deletes the pair again:
+ * one more deletion to handle. Failures within this long of the last one
+ * are not retried, so that cannot loop; the start-up reconcile retries. */
+#define RECREATE_RETRY_MS 1000
+
 /* Recreates attachment index of a group whose netns lives. */
 static void reattach(struct netd *netd, struct pw_group *group, size_t index)
 {
@@ -25,8 +30,10 @@ static void reattach(struct netd *netd, struct pw_group *group, size_t index)
 	if (r < 0) {
 		log_warn("cannot recreate a deleted attachment group=%s vnet=%s error=\"%s\"",
 			 group->id, a->vnet_name, pw_error_message(&err));
+		a->recreate_failed_ms = now_ms();
 		return;
 	}
+	a->recreate_failed_ms = 0;
 	/* The veth's hairpin and rate limits went with it; nft elements are
 	 * by name and stayed. */
 	netd_group_links_repair(netd, group);
@@ -51,7 +58,13 @@ static int check_attachment(struct netd *netd, struct pw_group *group, size_t in
 		return 0;
 	}
 	if (netd_group_netns_alive(group)) {
-		reattach(netd, group, index);
+		uint64_t failed = group->attachments[index].recreate_failed_ms;
+
+		if (failed && now_ms() - failed < RECREATE_RETRY_MS)
+			log_debug("not recreating %s again so soon group=%s", host_ifname,
+				  group->id);
+		else
+			reattach(netd, group, index);
 		return 0;
 	}
 	log_info("netns gone, releasing group=%s netns=%s link=%s", group->id, group->netns,
