@@ -3,8 +3,10 @@
 # allocator holds: mallinfo2 through gdb if present) before N groups are
 # attached, with all N attached, and after all are detached again. Each
 # group publishes a host port, as in tests/system/test-netd6-scale.sh.
-# N <= 1000: one VNet (a bridge holds at most 1023 ports). Everything
-# happens inside throwaway network namespaces; the run dir is on tmpfs.
+# N <= 1000: one VNet (a bridge holds at most 1023 ports). With EVENTS=1 a
+# `podwire events` subscriber follows the stream meanwhile (as dnsd does).
+# Everything happens inside throwaway network namespaces; the run dir is
+# on tmpfs.
 #   BUILD=build bench/netd-memory.sh 1000
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,8 +27,10 @@ HOST="${P}h"
 TMP=$(mktemp -d /tmp/pwmem.XXXXXX)
 RUN=$(mktemp -d /dev/shm/pwmem-run.XXXXXX)
 NETD_PID=
+EVENTS_PID=
 cleanup() {
 	set +e
+	[ -n "$EVENTS_PID" ] && kill "$EVENTS_PID" 2>/dev/null && wait "$EVENTS_PID" 2>/dev/null
 	[ -n "$NETD_PID" ] && kill "$NETD_PID" 2>/dev/null && wait "$NETD_PID" 2>/dev/null
 	for ns in $(ip netns list | awk '{print $1}' | grep "^$P"); do
 		echo "netns del $ns"
@@ -47,6 +51,10 @@ ip netns exec "$HOST" "$BUILD/podwire-netd" --run-dir "$RUN" --state-dir "$TMP/s
 NETD_PID=$!
 for _ in $(seq 200); do [ -S "$RUN/netd.sock" ] && break; sleep 0.05; done
 "$BUILD/podwire" --run-dir "$RUN" vnet create mem --subnet 10.1.0.0/22 >/dev/null
+if [ "${EVENTS:-0}" = 1 ]; then
+	"$BUILD/podwire" --run-dir "$RUN" events --json >/dev/null &
+	EVENTS_PID=$!
+fi
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$NETD_PID/status"; }
 rss_parts() { awk '/^Rss(Anon|File):/ {printf "%s %d ", $1, $2}' "/proc/$NETD_PID/status"; }

@@ -11,7 +11,8 @@
  *                "attached"
  *   detach:      state file removed, nft elements and rate limits, veth
  *                pairs (leftovers are strangers; the next sync drops
- *                elements of groups it does not know)
+ *                elements of groups it does not know); a group whose netns
+ *                died is released the same way (link-watch.c)
  *
  * Single-threaded: one operation at a time, so "never handed out twice"
  * holds for concurrent callers too. */
