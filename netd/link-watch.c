@@ -41,8 +41,9 @@ static void reattach(struct netd *netd, struct pw_group *group, size_t index)
 		 group->id, a->vnet_name, a->host_ifname);
 }
 
-/* Whether attachment index of group is gone from the kernel; the group
- * has been released (1) or its attachment recreated (0). */
+/* Handles a deletion reported for attachment index of group: 1 if the
+ * group was released (and freed), else 0 (the link is there, was
+ * recreated, or could not be). */
 static int check_attachment(struct netd *netd, struct pw_group *group, size_t index)
 {
 	_cleanup_link_ struct rtnl_link *link = NULL;
