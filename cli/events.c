@@ -15,7 +15,9 @@ static void usage(FILE *out)
 		"\n"
 		"Prints netd's changes as they happen, one line each: VNets created and\n"
 		"deleted, groups attached and detached (with addresses, host names and\n"
-		"aliases). Runs until interrupted or netd goes away.\n"
+		"aliases; a detach says why: reason=detach, or reason=netns-gone when\n"
+		"the group's network namespace died). Runs until interrupted or netd\n"
+		"goes away.\n"
 		"\n"
 		"Options:\n"
 		"  --json        print each event as netd sends it: one JSON object per line,\n"
@@ -50,6 +52,9 @@ static void print_group_line(const char *prefix, json_t *group)
 	size_t i;
 
 	printf("%s group %s", prefix, json_string_value(json_object_get(group, "id")));
+	/* group.detached: why ("detach" or "netns-gone"). */
+	if (json_string_value(json_object_get(group, "reason")))
+		printf(" reason=%s", json_string_value(json_object_get(group, "reason")));
 	if (json_string_value(json_object_get(group, "hostname")))
 		printf(" hostname=%s", json_string_value(json_object_get(group, "hostname")));
 	if (json_array_size(json_object_get(group, "aliases")) > 0) {

@@ -101,7 +101,14 @@ void events_group_attached(struct netd *netd, const struct pw_group *group)
 	broadcast(netd, "group.attached", events_group_json(group));
 }
 
-void events_group_detached(struct netd *netd, const struct pw_group *group)
+void events_group_detached(struct netd *netd, const struct pw_group *group,
+			   enum group_detach_reason reason)
 {
-	broadcast(netd, "group.detached", events_group_json(group));
+	json_t *data = events_group_json(group);
+
+	if (data)
+		json_object_set_new(
+		    data, "reason",
+		    json_string(reason == GROUP_DETACH_NETNS_GONE ? "netns-gone" : "detach"));
+	broadcast(netd, "group.detached", data);
 }

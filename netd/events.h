@@ -18,4 +18,6 @@ void events_vnet_created(struct netd *netd, const struct vnet *vnet);
 void events_vnet_deleted(struct netd *netd, const char *name);
 void events_vnet_updated(struct netd *netd, const struct vnet *vnet);
 void events_group_attached(struct netd *netd, const struct pw_group *group);
-void events_group_detached(struct netd *netd, const struct pw_group *group);
+/* data: the group as it was, plus "reason": "detach" or "netns-gone". */
+void events_group_detached(struct netd *netd, const struct pw_group *group,
+			   enum group_detach_reason reason);

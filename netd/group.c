@@ -446,10 +446,17 @@ static size_t id_bucket(const struct group_table *table, const char *id)
 	return fnv1a(UINT64_C(0xcbf29ce484222325), id, strlen(id)) % table->bucket_count;
 }
 
+static size_t host_bucket(const struct group_table *table, const char *host_ifname)
+{
+	return fnv1a(UINT64_C(0xcbf29ce484222325), host_ifname, strlen(host_ifname)) %
+	       table->bucket_count;
+}
+
 void group_table_init(struct group_table *table)
 {
 	*table = (struct group_table){
 	    .buckets = xcalloc(GROUP_TABLE_MIN_BUCKETS, sizeof(struct pw_group *)),
+	    .host_buckets = xcalloc(GROUP_TABLE_MIN_BUCKETS, sizeof(struct attachment *)),
 	    .bucket_count = GROUP_TABLE_MIN_BUCKETS,
 	};
 }
@@ -467,6 +474,7 @@ void group_table_done(struct group_table *table)
 		}
 	}
 	free(table->buckets);
+	free(table->host_buckets);
 	free(table->port_users[0]);
 	free(table->port_users[1]);
 	*table = (struct group_table){0};
@@ -480,22 +488,51 @@ struct pw_group *group_table_find(const struct group_table *table, const char *i
 	return NULL;
 }
 
-static void table_grow(struct group_table *table)
+struct pw_group *group_table_find_host(const struct group_table *table, const char *host_ifname,
+				       size_t *ret_index)
+{
+	for (struct attachment *a = table->host_buckets[host_bucket(table, host_ifname)]; a;
+	     a = a->host_next)
+		if (streq(a->host_ifname, host_ifname)) {
+			*ret_index = (size_t)(a - a->owner->attachments);
+			return a->owner;
+		}
+	return NULL;
+}
+
+static void link_group(struct group_table *table, struct pw_group *group)
+{
+	size_t b = id_bucket(table, group->id);
+
+	group->hash_next = table->buckets[b];
+	table->buckets[b] = group;
+	for (size_t i = 0; i < group->attachment_count; i++) {
+		struct attachment *a = &group->attachments[i];
+
+		b = host_bucket(table, a->host_ifname);
+		a->owner = group;
+		a->host_next = table->host_buckets[b];
+		table->host_buckets[b] = a;
+	}
+}
+
+/* Moves every group to bucket_count buckets (growing or shrinking). */
+static void table_rehash(struct group_table *table, size_t bucket_count)
 {
 	struct pw_group **old = table->buckets;
 	size_t old_count = table->bucket_count;
 
-	table->bucket_count *= 2;
-	table->buckets = xcalloc(table->bucket_count, sizeof(struct pw_group *));
+	free(table->host_buckets);
+	table->bucket_count = bucket_count;
+	table->buckets = xcalloc(bucket_count, sizeof(struct pw_group *));
+	table->host_buckets = xcalloc(bucket_count, sizeof(struct attachment *));
 	for (size_t b = 0; b < old_count; b++) {
 		struct pw_group *g = old[b];
 
 		while (g) {
 			struct pw_group *next = g->hash_next;
-			size_t nb = id_bucket(table, g->id);
 
-			g->hash_next = table->buckets[nb];
-			table->buckets[nb] = g;
+			link_group(table, g);
 			g = next;
 		}
 	}
@@ -508,17 +545,25 @@ static unsigned proto_slot(uint8_t proto)
 }
 
 /* Adds delta to the users of every host port the group publishes; ports
- * of a group do not change while it is in the table. */
+ * of a group do not change while it is in the table. The counts of a
+ * protocol nobody publishes any more go (256 KiB, mostly untouched, but
+ * it pins the heap below it after a mass detach). */
 static void count_ports(struct group_table *table, const struct pw_group *group, int delta)
 {
 	for (size_t i = 0; i < group->port_count; i++) {
 		const struct nft_port_spec *p = &group->ports[i];
-		uint32_t **users = &table->port_users[proto_slot(p->proto)];
+		unsigned slot = proto_slot(p->proto);
+		uint32_t **users = &table->port_users[slot];
 
 		if (!*users)
 			*users = xcalloc(UINT16_MAX + 1, sizeof(**users));
 		for (unsigned port = p->host_port; port <= p->host_port_last; port++)
 			(*users)[port] += (uint32_t)delta;
+		table->published[slot] += (size_t)delta;
+		if (table->published[slot] == 0) {
+			free(*users);
+			*users = NULL;
+		}
 	}
 }
 
@@ -536,16 +581,25 @@ bool group_table_port_used(const struct group_table *table, const struct nft_por
 
 void group_table_add(struct group_table *table, struct pw_group *group)
 {
-	size_t b;
-
 	/* Keep chains short; doubling makes growth O(1) amortised. */
 	if (table->count + 1 > table->bucket_count)
-		table_grow(table);
-	b = id_bucket(table, group->id);
-	group->hash_next = table->buckets[b];
-	table->buckets[b] = group;
+		table_rehash(table, table->bucket_count * 2);
+	link_group(table, group);
 	table->count++;
 	count_ports(table, group, 1);
+}
+
+static void unlink_host(struct group_table *table, struct attachment *a)
+{
+	struct attachment **pp = &table->host_buckets[host_bucket(table, a->host_ifname)];
+
+	for (; *pp; pp = &(*pp)->host_next)
+		if (*pp == a) {
+			*pp = a->host_next;
+			break;
+		}
+	a->host_next = NULL;
+	a->owner = NULL;
 }
 
 void group_table_remove(struct group_table *table, struct pw_group *group)
@@ -556,8 +610,16 @@ void group_table_remove(struct group_table *table, struct pw_group *group)
 		if (*pp == group) {
 			*pp = group->hash_next;
 			group->hash_next = NULL;
+			for (size_t i = 0; i < group->attachment_count; i++)
+				unlink_host(table, &group->attachments[i]);
 			table->count--;
 			count_ports(table, group, -1);
+			/* Halving at a quarter (not at half) keeps a group
+			 * coming and going at the boundary from rehashing
+			 * every time. */
+			if (table->bucket_count > GROUP_TABLE_MIN_BUCKETS &&
+			    table->count <= table->bucket_count / 4)
+				table_rehash(table, table->bucket_count / 2);
 			return;
 		}
 }

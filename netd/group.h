@@ -8,8 +8,10 @@
  * addresses (IPv4, and IPv6 with the same host index if the VNet has an
  * IPv6 subnet). The first VNet carries the default route.
  *
- * Pure: parsing and rendering only. The table is a chained hash on the id
- * so lookups stay O(1) as groups grow. Single-threaded, no locking. */
+ * Pure: parsing and rendering only. The table is a chained hash on the id,
+ * and a second one on the host ends' names (the kernel reports a deleted
+ * link by name), so lookups stay O(1) as groups grow; both shrink again
+ * when groups go. Single-threaded, no locking. */
 #pragma once
 
 #include <jansson.h>
@@ -51,6 +53,11 @@ struct attachment {
 	uint8_t mac[ETHER_ADDR_LEN_BYTES];	    /* of the group end */
 	struct ip_addr addresses[VNET_SUBNETS_MAX]; /* IPv4 first */
 	size_t address_count;
+	/* Set while the group is in a group_table (its host-name chain). */
+	struct pw_group *owner;
+	struct attachment *host_next;
+	/* When netd last failed to recreate it (now_ms(); 0: never). */
+	uint64_t recreate_failed_ms;
 };
 
 struct pw_group {
@@ -126,22 +133,31 @@ int group_state_parse(json_t *json, struct pw_group **ret_group, struct pw_error
 
 struct group_table {
 	struct pw_group **buckets;
+	/* The attachments of the groups, by host end name; as many buckets. */
+	struct attachment **host_buckets;
 	size_t bucket_count;
 	size_t count;
 	/* Per protocol (TCP, UDP) and host port, how many groups in the
-	 * table publish it (allocated with the first published port): an
-	 * attach whose ports nobody publishes skips the scan of every group,
-	 * so published ports do not make attaches slower as groups grow. */
+	 * table publish it (allocated with the first published port, freed
+	 * with the last: 256 KiB each): an attach whose ports nobody
+	 * publishes skips the scan of every group, so published ports do not
+	 * make attaches slower as groups grow. */
 	uint32_t *port_users[2];
+	size_t published[2]; /* (group, port) pairs counted in port_users */
 };
 
 void group_table_init(struct group_table *table);
 /* Frees the table and every group in it. */
 void group_table_done(struct group_table *table);
 struct pw_group *group_table_find(const struct group_table *table, const char *id);
+/* The group whose attachment has host end host_ifname (NULL: none), and
+ * that attachment's index. */
+struct pw_group *group_table_find_host(const struct group_table *table, const char *host_ifname,
+				       size_t *ret_index);
 /* The id must not be in the table yet. */
 void group_table_add(struct group_table *table, struct pw_group *group);
-/* Unlinks (does not free). */
+/* Unlinks (does not free). A table a quarter full or less halves its
+ * buckets, so memory follows the groups down after a mass detach. */
 void group_table_remove(struct group_table *table, struct pw_group *group);
 /* Whether any group in the table publishes a host port of the spec's range
  * with its protocol (on any host address). */

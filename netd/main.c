@@ -1,6 +1,7 @@
 /* podwire-netd: options and wiring only. The parts: vnet.c/group.c/ipam.c
  * (model), store.c (state files), bridge.c/veth.c/hostnet.c/netlink.c
  * (kernel), nft.c (nftables), ops.c (operations), reconcile.c (start-up),
+ * link-monitor.c/link-watch.c (groups whose netns died), heap-trim.c,
  * rpc.c/events.c (control socket), metrics-listener.c (Prometheus). */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include "log.h"
 #include "dataplane.h"
 #include "dns-records.h"
+#include "link-watch.h"
 #include "metrics-listener.h"
 #include "netd.h"
 #include "netlink.h"
@@ -139,6 +141,8 @@ static int parse_options(int argc, char **argv, struct options *opts)
 static void netd_done(struct netd *netd)
 {
 	netd_monitor_stop(netd);
+	netd_link_watch_stop(netd);
+	netd_heap_trim_done(netd);
 	rpc_server_free(netd->server);
 	netd->server = NULL;
 	free(netd->attach_latency);
@@ -221,6 +225,13 @@ static int run(const struct options *opts)
 	r = store_open(&netd.store, opts->state_dir, opts->run_dir, &err);
 	if (r < 0) {
 		log_error("cannot open state error=\"%s\"", pw_error_message(&err));
+		goto out;
+	}
+	/* Deleted host veths (a group's netns died): watched from before
+	 * reconcile, so that nothing dying in between is missed. */
+	r = netd_link_watch_start(&netd, &err);
+	if (r < 0) {
+		log_error("cannot watch links error=\"%s\"", pw_error_message(&err));
 		goto out;
 	}
 	r = reconcile_run(&netd, &err);

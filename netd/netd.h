@@ -15,6 +15,7 @@
 #include "error.h"
 #include "event-loop.h"
 #include "group.h"
+#include "link-monitor.h"
 #include "nft-monitor.h"
 #include "nft.h"
 #include "port-mroutes.h"
@@ -45,6 +46,18 @@ struct netd {
 	struct latency_ring *detach_latency;
 	/* Host ends whose IPv6 multicast route is still to delete. */
 	struct port_mroutes mroutes;
+	/* Deleted host veths: groups whose netns died (link-watch.c). */
+	struct link_monitor *link_monitor;
+	struct event_watch *link_watch;
+	/* Gives freed heap back to the kernel after detaches (heap-trim.c). */
+	struct event_watch *trim_timer;
+	bool trim_armed;
+};
+
+/* Why a group left: the "reason" of its group.detached event. */
+enum group_detach_reason {
+	GROUP_DETACH_REQUESTED,	 /* "detach": group.detach, or a forced vnet.delete */
+	GROUP_DETACH_NETNS_GONE, /* "netns-gone": the kernel destroyed its netns */
 };
 
 struct vnet *netd_vnet_find(const struct netd *netd, const char *name);
@@ -67,6 +80,18 @@ int netd_vnet_set_host_access(struct netd *netd, const char *name, enum nft_host
 int netd_group_attach(struct netd *netd, const struct group_request *req,
 		      struct pw_group **ret_group, struct pw_error *err);
 int netd_group_detach(struct netd *netd, const char *id, struct pw_error *err);
+/* Detaches a group in the table (what detach does once it found it);
+ * group is freed on success. */
+int netd_group_release(struct netd *netd, struct pw_group *group, enum group_detach_reason reason,
+		       struct pw_error *err);
+/* Returns the heap glibc keeps free to the kernel a little later (once per
+ * HEAP_TRIM_DELAY_MS at most, whatever the number of calls), and frees
+ * the timer (netd_heap_trim_done). heap-trim.c */
+void netd_heap_trim_soon(struct netd *netd);
+void netd_heap_trim_done(struct netd *netd);
+/* Whether the group's netns path still names the netns it was attached
+ * to (the path exists and has the same nsfs device and inode). */
+bool netd_group_netns_alive(const struct pw_group *group);
 
 /* Makes the veth pair of attachment index of group (used by attach and by
  * reconcile to recreate a missing pair). */

@@ -11,11 +11,13 @@
  *                "attached"
  *   detach:      state file removed, nft elements and rate limits, veth
  *                pairs (leftovers are strangers; the next sync drops
- *                elements of groups it does not know)
+ *                elements of groups it does not know); a group whose netns
+ *                died is released the same way (link-watch.c)
  *
  * Single-threaded: one operation at a time, so "never handed out twice"
  * holds for concurrent callers too. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -499,23 +501,47 @@ undo:
 	return pw_error_wrap(err, r, "attach group '%s'", req->id);
 }
 
-int netd_group_detach(struct netd *netd, const char *id, struct pw_error *err)
+bool netd_group_netns_alive(const struct pw_group *group)
 {
-	struct pw_group *group = group_table_find(&netd->groups, id);
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+
+	/* O_PATH: no open of whatever the path names (a FIFO, a device), just
+	 * a handle to fstat. */
+	fd = open(group->netns, O_PATH | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return false;
+	return (uint64_t)st.st_dev == group->netns_dev && (uint64_t)st.st_ino == group->netns_ino;
+}
+
+int netd_group_release(struct netd *netd, struct pw_group *group, enum group_detach_reason reason,
+		       struct pw_error *err)
+{
 	int r;
 
-	if (!group)
-		return 0;
-	r = store_group_remove(&netd->store, id);
+	r = store_group_remove(&netd->store, group->id);
 	if (r < 0)
-		return pw_error_set(err, r, "detach group '%s': remove state: %s", id,
+		return pw_error_set(err, r, "detach group '%s': remove state: %s", group->id,
 				    strerror(-r));
+	/* Out of the table before its links go: the link monitor then finds
+	 * no group for the deletions netd itself causes. */
 	group_table_remove(&netd->groups, group);
 	netd_group_teardown(netd, group, true);
 	for (size_t i = 0; i < group->attachment_count; i++)
 		group->attachments[i].vnet->group_count--;
-	log_info("group detached group=%s", id);
-	events_group_detached(netd, group);
+	log_info("group detached group=%s reason=%s", group->id,
+		 reason == GROUP_DETACH_NETNS_GONE ? "netns-gone" : "detach");
+	events_group_detached(netd, group, reason);
 	group_free(group);
+	netd_heap_trim_soon(netd);
 	return 0;
+}
+
+int netd_group_detach(struct netd *netd, const char *id, struct pw_error *err)
+{
+	struct pw_group *group = group_table_find(&netd->groups, id);
+
+	if (!group)
+		return 0;
+	return netd_group_release(netd, group, GROUP_DETACH_REQUESTED, err);
 }

@@ -1,11 +1,10 @@
 /* Start-up reconciliation (see reconcile.h). Runs once, before the socket
  * exists, so nothing else observes the intermediate states. Its cost grows
- * with the number of groups (one link dump, one stat per group), which is
+ * with the number of groups (one link dump, one fstat per group), which is
  * fine for start-up and never paid per operation. */
 #include <errno.h>
 #include <netlink/route/link.h>
 #include <stdio.h>
-#include <sys/stat.h>
 
 #include "bandwidth.h"
 #include "bridge.h"
@@ -50,16 +49,6 @@ static int load_vnet(struct vnet *vnet, void *userdata)
 		}
 	netd_vnet_insert(netd, vnet);
 	return 0;
-}
-
-/* Whether the group's netns is still the one it was attached to. */
-static bool netns_alive(const struct pw_group *group)
-{
-	struct stat st;
-
-	if (stat(group->netns, &st) < 0)
-		return false;
-	return (uint64_t)st.st_dev == group->netns_dev && (uint64_t)st.st_ino == group->netns_ino;
 }
 
 static void drop_group(struct netd *netd, struct pw_group *group, bool reserved, const char *why)
@@ -111,7 +100,7 @@ static int load_group(struct pw_group *group, void *userdata)
 		}
 		reserved = i + 1;
 	}
-	if (!netns_alive(group)) {
+	if (!netd_group_netns_alive(group)) {
 		drop_group(netd, group, true, "netns gone");
 		return 0;
 	}

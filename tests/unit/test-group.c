@@ -271,6 +271,64 @@ static void test_table(void **state)
 	group_table_done(&table);
 }
 
+/* Groups are found by their host ends' names too (what a deleted link is
+ * reported by), on every attachment, and not once removed; after a mass
+ * removal the bucket arrays shrink back. */
+static void test_table_host_names(void **state)
+{
+	struct group_table table;
+	char id[32], host[IFNAMSIZ];
+	size_t index = 99;
+	struct pw_group *multi = sample_group("multi"), *g;
+
+	group_table_init(&table);
+	multi->attachment_count = 3;
+	for (size_t i = 1; i < 3; i++) {
+		multi->attachments[i] = multi->attachments[0];
+		snprintf(multi->attachments[i].vnet_name, VNET_NAME_MAX + 1, "v%zu", i);
+		group_host_ifname("multi", multi->attachments[i].vnet_name,
+				  multi->attachments[i].host_ifname);
+	}
+	group_table_add(&table, multi);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(id, sizeof(id), "g%04d", i);
+		group_table_add(&table, sample_group(id));
+	}
+	assert_true(table.bucket_count >= 1000);
+	assert_ptr_equal(group_table_find_host(&table, multi->attachments[2].host_ifname, &index),
+			 multi);
+	assert_int_equal(index, 2);
+	assert_ptr_equal(group_table_find_host(&table, multi->attachments[0].host_ifname, &index),
+			 multi);
+	assert_int_equal(index, 0);
+	group_host_ifname("g0123", "prod", host);
+	g = group_table_find_host(&table, host, &index);
+	assert_non_null(g);
+	assert_string_equal(g->id, "g0123");
+	assert_int_equal(index, 0);
+	assert_null(group_table_find_host(&table, "pwv000000000000", &index));
+
+	group_table_remove(&table, multi);
+	assert_null(group_table_find_host(&table, multi->attachments[1].host_ifname, &index));
+	group_free(multi);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(id, sizeof(id), "g%04d", i);
+		g = group_table_find(&table, id);
+		assert_non_null(g);
+		group_table_remove(&table, g);
+		group_free(g);
+		/* Every group left is still found both ways after shrinking. */
+		if (i == 900) {
+			group_host_ifname("g0950", "prod", host);
+			assert_non_null(group_table_find_host(&table, host, &index));
+			assert_non_null(group_table_find(&table, "g0950"));
+		}
+	}
+	assert_int_equal(table.count, 0);
+	assert_int_equal(table.bucket_count, 64);
+	group_table_done(&table);
+}
+
 static struct nft_port_spec port_spec(uint8_t proto, uint16_t first, uint16_t last)
 {
 	return (struct nft_port_spec){
@@ -315,6 +373,9 @@ static void test_table_ports(void **state)
 	assert_false(group_table_port_used(&table, &q));
 	q = port_spec(IPPROTO_UDP, 0, UINT16_MAX);
 	assert_false(group_table_port_used(&table, &q));
+	/* Nobody publishes anything: the 2 x 256 KiB of counts are freed. */
+	assert_null(table.port_users[0]);
+	assert_null(table.port_users[1]);
 	group_free(a);
 	group_free(b);
 	group_table_done(&table);
@@ -326,7 +387,7 @@ int main(void)
 	    cmocka_unit_test(test_request),	  cmocka_unit_test(test_request_refused),
 	    cmocka_unit_test(test_derived_names), cmocka_unit_test(test_state_round_trip),
 	    cmocka_unit_test(test_table),	  cmocka_unit_test(test_ports_and_rate),
-	    cmocka_unit_test(test_table_ports),
+	    cmocka_unit_test(test_table_ports),	  cmocka_unit_test(test_table_host_names),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 
