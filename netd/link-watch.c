@@ -22,11 +22,9 @@ static void reattach(struct netd *netd, struct pw_group *group, size_t index)
 	struct pw_error err = {0};
 	int r;
 
-	r = netns_open(group->netns, &netns_fd);
+	r = netns_open(group->netns, &netns_fd, &err);
 	if (r >= 0)
 		r = netd_attachment_create(netd, group, index, netns_fd, &err);
-	else
-		pw_error_set(&err, r, "netns %s: %s", group->netns, strerror(-r));
 	if (r < 0) {
 		log_warn("cannot recreate a deleted attachment group=%s vnet=%s error=\"%s\"",
 			 group->id, a->vnet_name, pw_error_message(&err));
