@@ -139,6 +139,7 @@ log "stats: evicted_client=$evicted query_deadline=$deadline"
 [ "$evicted" -gt 0 ] || fail "no eviction counted"
 [ "$deadline" -gt 0 ] || fail "no query deadline counted"
 # Everything the attacker held is gone once it is.
-wait_until test "$(dnsd_stat '["tcp_connections"]["open"]')" == 0
+stat_is() { [ "$(dnsd_stat "$1")" == "$2" ]; }
+wait_until stat_is '["tcp_connections"]["open"]' 0
 assert_contains "$(pw stats dns)" "TCP conns:" "stats dns shows TCP connections"
 log "ok"
