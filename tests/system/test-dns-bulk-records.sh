@@ -4,6 +4,7 @@
 # without losing one (no sequence gap, no reconnect) and answers them; a
 # file with one bad record (a bad address, a CNAME beside an A, a CNAME
 # loop, a zone that does not exist) fails naming its line and adds nothing;
+# a file too big for one call is checked whole before any of it is added;
 # the records survive a netd restart; removing one record of a bulk file
 # removes it alone, for good.
 . "$(dirname "$0")/lib.sh"
@@ -75,6 +76,14 @@ assert_contains "$err" "bad4:1501" "CNAME on a name that has an A"
 bad_file bad5 "broken-line"
 err=$(must_fail pw dns record add prod --file "$T/bad5")
 assert_contains "$err" "bad5:1501: expected NAME [TTL] TYPE VALUE" "syntax"
+# Over one request's 1 MiB: several calls, all checked before any adds.
+python3 -c '
+for i in range(25000):
+    print("big%d A 10.1.%d.%d" % (i, 150 + i // 250, 1 + i % 250) if i != 24000 else "bad A 1.2.3")' \
+	>"$T/bad6"
+err=$(must_fail pw dns record add prod --file "$T/bad6")
+assert_contains "$err" "bad6:24001" "a bad line in the second call of a file"
+assert_eq "$(qstatus web $GW big1.prod.internal)" NXDOMAIN "the first call of that file added nothing"
 assert_eq "$(pw dns record ls prod --json | jget 'len(d)')" 20003 "nothing of the bad files added"
 assert_eq "$(qstatus web $GW n1.prod.internal)" NXDOMAIN "a good record of a bad file"
 err=$(must_fail pw dns record add --zone nowhere.example --file "$T/records.txt")
