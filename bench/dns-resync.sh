@@ -9,10 +9,11 @@
 # NAMES known) and times every answer, while dnsd's netd connection is
 # dropped and re-established RESYNCS times (each time dnsd re-reads a
 # snapshot of NAMES groups; every other snapshot moves 1% of the groups to
-# new addresses, so the resync has real changes to apply). It prints the
-# answer latency (p50, p99, max) over the whole run, the longest stretch
-# without any answer, and the queries never answered (timeout 2 s). The
-# same figures with no resync (a quiet period first) give the baseline.
+# new addresses, so the resync has real changes to apply), and then while
+# NAMES record.added events arrive at once. It prints the answer latency
+# (p50, p99, max) and the longest stretch without any answer for each of:
+# a quiet period first (the baseline), the resyncs, the event burst; and
+# the queries never answered (timeout 2 s).
 #
 # dnsd is fed by a stand-in for netd's event stream (the very protocol
 # dnsd reads, as in bench/dns.sh), which closes the connection once a
@@ -79,7 +80,7 @@ EOF
 # The stand-in for netd: serves snapshot a, then b, a, ...; after the first
 # connection (the start) it closes each connection after a second, until
 # RESYNCS reconnects have been served.
-python3 - "$T/run/netd.sock" "$T" "$RESYNCS" <<'EOF' &
+python3 - "$T/run/netd.sock" "$T" "$RESYNCS" "$NAMES" <<'EOF' &
 import socket, sys, time
 path, t, resyncs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 snaps = [open(t + "/snapshot-a.json").read(), open(t + "/snapshot-b.json").read()]
@@ -102,6 +103,13 @@ while True:
         time.sleep(1)
     served += 1
     if served > resyncs:
+        # then a burst: as many record.added events at once as names
+        open(t + "/burst", "w").close()
+        n = int(sys.argv[4])
+        c.sendall("".join('{"event":"record.added","seq":%d,"data":{"vnet":"bench",'
+                          '"name":"x%d","type":"A","value":"10.77.200.1","ttl":300}}\n'
+                          % (1 + i, i) for i in range(n)).encode())
+        time.sleep(1.5)
         open(t + "/done", "w").close()
         while c.recv(100):
             pass
@@ -146,8 +154,11 @@ start = time.monotonic()
 baseline_end = None
 next_send = start
 stop_at = None
+burst_at = None
 while True:
     now = time.monotonic()
+    if burst_at is None and os.path.exists(t + "/burst"):
+        burst_at = now
     if stop_at is None and os.path.exists(t + "/done"):
         stop_at = now + 0.5
     if stop_at is not None and now >= stop_at:
@@ -181,10 +192,12 @@ def report(what, items):
     print("%-16s answers %6d  latency ms p50 %5.2f  p99 %6.2f  max %6.1f  longest gap %6.1f ms"
           % (what, len(l), pct(0.5), pct(0.99), l[-1], gap))
 quiet = [(a, l) for a, l in zip(answers, lat) if a - start < 1.5]
-busy = [(a, l) for a, l in zip(answers, lat) if a - start >= 1.5]
+busy = [(a, l) for a, l in zip(answers, lat) if a - start >= 1.5 and a < burst_at]
+burst = [(a, l) for a, l in zip(answers, lat) if a >= burst_at]
 print("queries %d, answered %d, never answered %d" % (qid, len(lat), lost))
 report("quiet (no resync)", quiet)
 report("during resyncs", busy)
+report("event burst", burst)
 EOF
 [ -n "${KEEP_LOG:-}" ] && cp "$T/dnsd.log" "$KEEP_LOG"
 echo "names $NAMES; resyncs $(grep -c "event stream lost" "$T/dnsd.log" || true) (asked for $RESYNCS)"
