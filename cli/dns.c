@@ -24,6 +24,7 @@ static void usage_family(FILE *out)
 		     "\n"
 		     "Commands:\n"
 		     "  record add VNET|--zone ZONE NAME TYPE VALUE [--ttl N]   add a record\n"
+		     "  record add VNET|--zone ZONE --file FILE [--ttl N]       add many at once\n"
 		     "  record rm VNET|--zone ZONE NAME TYPE [VALUE]            remove records\n"
 		     "  record ls [VNET|--zone ZONE] [--json]                   list records\n"
 		     "  zone create ZONE [--vnet VNET]...                       create a zone\n"
