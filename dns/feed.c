@@ -24,13 +24,17 @@
 enum snapshot_kind { SNAP_VNETS, SNAP_ZONES, SNAP_GROUPS, SNAP_RECORDS, SNAP_KINDS };
 static const char *const snapshot_keys[SNAP_KINDS] = {"vnets", "zones", "groups", "records"};
 
-/* A snapshot being applied in slices: its line and the walk over it. */
+/* A snapshot being applied in slices: its line, the walk over it, and the
+ * objects that differ from the model, kept aside for the swap. */
 struct snapshot_job {
 	char *text;
 	size_t len;
 	struct snapshot_scanner scanner;
 	bool begun; /* model_snapshot_begin was called */
 	uint64_t started_us;
+	json_t *changed[SNAP_KINDS]; /* arrays of objects to apply at the end */
+	size_t changed_count;
+	size_t applied_early; /* changes over FEED_SWAP_MAX, applied as they came */
 };
 
 struct feed {
@@ -326,6 +330,59 @@ static void set_record(struct model *m, json_t *o)
 	record_info_done(&info);
 }
 
+/* For a snapshot in slices: true if o needs no change (the model has it
+ * as it is, now marked seen, or o is bad and logged), false if it must be
+ * applied. */
+static bool unchanged_vnet(struct model *m, json_t *o)
+{
+	struct vnet_info info;
+	struct pw_error err = {0};
+	if (feed_parse_vnet(o, &info, &err) < 0) {
+		log_warn("netd sent a bad vnet: %s", pw_error_message(&err));
+		return true;
+	}
+	return model_vnet_unchanged(m, &info);
+}
+
+static bool unchanged_group(struct model *m, json_t *o)
+{
+	struct group_info info;
+	struct pw_error err = {0};
+	if (feed_parse_group(o, &info, &err) < 0) {
+		log_warn("netd sent a bad group: %s", pw_error_message(&err));
+		return true;
+	}
+	bool same = model_group_unchanged(m, &info);
+	group_info_done(&info);
+	return same;
+}
+
+static bool unchanged_zone(struct model *m, json_t *o)
+{
+	struct zone_info info;
+	struct pw_error err = {0};
+	if (feed_parse_zone(o, &info, &err) < 0) {
+		log_warn("netd sent a bad zone: %s", pw_error_message(&err));
+		return true;
+	}
+	bool same = model_zone_unchanged(m, &info);
+	zone_info_done(&info);
+	return same;
+}
+
+static bool unchanged_record(struct model *m, json_t *o)
+{
+	struct record_info info;
+	struct pw_error err = {0};
+	if (feed_parse_record(o, &info, &err) < 0) {
+		log_warn("netd sent a bad record: %s", pw_error_message(&err));
+		return true;
+	}
+	bool same = model_record_unchanged(m, &info);
+	record_info_done(&info);
+	return same;
+}
+
 int feed_apply_snapshot(struct model *m, json_t *result, struct pw_error *err)
 {
 	if (!json_is_object(result))
@@ -389,6 +446,12 @@ int feed_apply_event(struct model *m, json_t *event, struct pw_error *err)
  * much, not by the whole of it. */
 #define FEED_SLICE_US 2000
 
+/* Changed objects kept aside until the swap. A netd restart changes few
+ * objects; applying 1,000 (each a few microseconds) at once still keeps the
+ * swap to a few ms. Past that (a first snapshot, a restored state) the rest
+ * is applied as it comes, in the slices, rather than in one long swap. */
+#define FEED_SWAP_MAX 1024
+
 static void (*const snapshot_apply_fns[SNAP_KINDS])(struct model *m, json_t *o) = {
     [SNAP_VNETS] = set_vnet,
     [SNAP_ZONES] = set_zone,
@@ -396,10 +459,19 @@ static void (*const snapshot_apply_fns[SNAP_KINDS])(struct model *m, json_t *o) 
     [SNAP_RECORDS] = set_record,
 };
 
+static bool (*const snapshot_unchanged_fns[SNAP_KINDS])(struct model *m, json_t *o) = {
+    [SNAP_VNETS] = unchanged_vnet,
+    [SNAP_ZONES] = unchanged_zone,
+    [SNAP_GROUPS] = unchanged_group,
+    [SNAP_RECORDS] = unchanged_record,
+};
+
 static void snapshot_job_free(struct snapshot_job *job)
 {
 	if (!job)
 		return;
+	for (unsigned k = 0; k < SNAP_KINDS; k++)
+		json_decref(job->changed[k]);
 	free(job->text);
 	free(job);
 }
@@ -458,22 +530,41 @@ static int snapshot_job_step(struct feed *f, uint64_t deadline_us)
 			log_warn("netd sent a bad %s element: %s", snapshot_keys[kind], jerr.text);
 			continue;
 		}
-		snapshot_apply_fns[kind](f->model, o);
+		if (snapshot_unchanged_fns[kind](f->model, o))
+			continue;
+		if (job->changed_count < FEED_SWAP_MAX) {
+			if (!job->changed[kind])
+				job->changed[kind] = json_array();
+			json_array_append(job->changed[kind], o);
+			job->changed_count++;
+		} else {
+			snapshot_apply_fns[kind](f->model, o);
+			job->applied_early++;
+		}
 	}
 	if (!job->scanner.has_result)
 		return snapshot_job_failed(job);
 	if (!job->begun)
 		model_snapshot_begin(f->model);
+	/* The swap: what changed, then what is gone, in one turn. */
+	uint64_t swap_us = now_us();
+	for (unsigned k = 0; k < SNAP_KINDS; k++) {
+		size_t i;
+		json_t *o;
+		json_array_foreach(job->changed[k], i, o) snapshot_apply_fns[k](f->model, o);
+	}
 	model_snapshot_end(f->model);
+	swap_us = now_us() - swap_us;
 	f->subscribed = true;
 	f->next_seq = job->scanner.seq;
 	f->trim_pending = true;
 	f->backoff_ms = FEED_BACKOFF_MIN_MS;
-	log_info("netd snapshot applied seq=%llu vnets=%zu groups=%zu zones=%zu records=%zu "
-		 "took_ms=%llu",
-		 (unsigned long long)job->scanner.seq, f->model->views.count,
-		 f->model->groups.count, f->model->zones.count, f->model->records.count,
-		 (unsigned long long)((now_us() - job->started_us) / 1000));
+	log_info(
+	    "netd snapshot applied seq=%llu vnets=%zu groups=%zu zones=%zu records=%zu "
+	    "changed=%zu applied_early=%zu took_ms=%llu swap_us=%llu",
+	    (unsigned long long)job->scanner.seq, f->model->views.count, f->model->groups.count,
+	    f->model->zones.count, f->model->records.count, job->changed_count, job->applied_early,
+	    (unsigned long long)((now_us() - job->started_us) / 1000), (unsigned long long)swap_us);
 	snapshot_job_free(job);
 	f->job = NULL;
 	return 0;

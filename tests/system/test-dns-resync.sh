@@ -105,5 +105,6 @@ for n in 5 6 7 8 9; do
 done
 assert_eq "$(q web $GW r4.prod.internal)" 10.1.100.5 "kept record"
 assert_eq "$(dnsd_stat '["state"]["records"]')" 9996 "dnsd's record count"
-assert_contains "$(grep 'snapshot applied' "$T/dnsd.log" | tail -1)" "records=9996" "the resync is logged"
+assert_contains "$(grep "snapshot applied" "$T/dnsd.log" | tail -1)" "records=9996 changed=2 applied_early=0" \
+	"the resync kept the two changes aside for the swap"
 log "ok"
