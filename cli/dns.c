@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "rpc-client.h"
+#include "rpc-server.h"
 #include "xalloc.h"
 
 #define CMD "dns"
@@ -22,6 +24,7 @@ static void usage_family(FILE *out)
 		     "\n"
 		     "Commands:\n"
 		     "  record add VNET|--zone ZONE NAME TYPE VALUE [--ttl N]   add a record\n"
+		     "  record add VNET|--zone ZONE --file FILE [--ttl N]       add many at once\n"
 		     "  record rm VNET|--zone ZONE NAME TYPE [VALUE]            remove records\n"
 		     "  record ls [VNET|--zone ZONE] [--json]                   list records\n"
 		     "  zone create ZONE [--vnet VNET]...                       create a zone\n"
@@ -38,6 +41,7 @@ static void usage_record(FILE *out)
 	fprintf(
 	    out,
 	    "Usage: podwire dns record add VNET|--zone ZONE NAME TYPE VALUE [--ttl N] [--json]\n"
+	    "       podwire dns record add VNET|--zone ZONE --file FILE [--ttl N] [--json]\n"
 	    "       podwire dns record rm VNET|--zone ZONE NAME TYPE [VALUE]\n"
 	    "       podwire dns record ls [VNET|--zone ZONE] [--json]\n"
 	    "\n"
@@ -55,13 +59,22 @@ static void usage_record(FILE *out)
 	    "Options:\n"
 	    "  --zone ZONE   the record belongs to this zone instead of a VNet\n"
 	    "  --ttl N       time to live in seconds, 0..86400 (default 300)\n"
+	    "  --file FILE   add every record in FILE ('-': standard input) in one call\n"
 	    "  --json        print the result as JSON\n"
 	    "  -h, --help    show this help\n"
 	    "\n"
 	    "Adding a record that exists succeeds (a different --ttl updates it). Bad\n"
 	    "values are refused: a malformed address, a CNAME loop or a CNAME next to\n"
 	    "other records, a name over 253 bytes or a label over 63. 'rm' without VALUE\n"
-	    "removes every record of that name and type; removing nothing succeeds.\n");
+	    "removes every record of that name and type; removing nothing succeeds.\n"
+	    "\n"
+	    "--file: one record per line, as in a zone file: NAME [TTL] TYPE VALUE, where\n"
+	    "VALUE is the rest of the line (a TXT value may be in double quotes); blank\n"
+	    "lines and lines starting with '#' or ';' are skipped; a line without TTL\n"
+	    "takes --ttl (default 300). The records are checked together, then added in\n"
+	    "one step: one bad line fails the call, naming the line, and adds nothing. A\n"
+	    "file whose records take over 1 MiB as JSON (some 20,000 short records) is\n"
+	    "sent in several such calls, all checked by netd before any is added.\n");
 }
 
 static void usage_zone(FILE *out)
@@ -108,14 +121,12 @@ static void print_record_table(json_t *records)
 /* Parses the options shared by the record verbs; positional arguments stay
  * in argv[optind..]. Returns 0, -1 after --help, or an exit code. */
 static int record_options(int argc, char **argv, const char *cmd, const char **ret_zone,
-			  long *ret_ttl, bool *ret_json, bool allow_ttl)
+			  long *ret_ttl, bool *ret_json, bool allow_ttl, const char **ret_file)
 {
 	static const struct option options[] = {
-	    {"zone", required_argument, NULL, 'z'},
-	    {"ttl", required_argument, NULL, 't'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
+	    {"zone", required_argument, NULL, 'z'}, {"file", required_argument, NULL, 'f'},
+	    {"ttl", required_argument, NULL, 't'},  {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},	    {0},
 	};
 	int c;
 	optind = 0;
@@ -136,6 +147,11 @@ static int record_options(int argc, char **argv, const char *cmd, const char **r
 			*ret_ttl = ttl;
 			break;
 		}
+		case 'f':
+			if (!ret_file)
+				return cli_usage_error(cmd, "--file is not an option here");
+			*ret_file = optarg;
+			break;
 		case 'j':
 			if (!ret_json)
 				return cli_usage_error(cmd, "--json is not an option here");
@@ -165,15 +181,226 @@ static int scope_param(json_t *params, const char *zone, int argc, char **argv)
 	return 0;
 }
 
+/* --- record add --file --- */
+
+/* A request line may be RPC_LINE_MAX (1 MiB): the records of one call
+ * take at most this much of it, the rest is room for the envelope. */
+#define RECORD_FILE_CALL_BYTES (RPC_LINE_MAX - 4096)
+
+struct record_file {
+	json_t *records; /* {"name","type","value"[,"ttl"]} objects */
+	size_t *lines;	 /* the line of each */
+	size_t *bytes;	 /* its size in a request (about) */
+};
+
+static char *trim(char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	size_t len = strlen(p);
+	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r' ||
+			   p[len - 1] == '\n'))
+		p[--len] = 0;
+	return p;
+}
+
+static char *next_field(char **p)
+{
+	char *start = *p;
+	while (**p && **p != ' ' && **p != '\t')
+		(*p)++;
+	if (**p)
+		*(*p)++ = 0;
+	while (**p == ' ' || **p == '\t')
+		(*p)++;
+	return start;
+}
+
+/* Reads FILE into rf; a line that cannot be a record is an error naming
+ * it (netd checks the values). */
+static int record_file_read(const char *path, struct record_file *rf)
+{
+	FILE *f = streq(path, "-") ? stdin : fopen(path, "re");
+	if (!f)
+		return cli_fail("dns record add: cannot open %s: %s", path, strerror(errno));
+	_cleanup_free_ char *buf = NULL;
+	size_t cap = 0, line_no = 0, count = 0, alloc = 0;
+	int r = 0;
+	rf->records = json_array();
+	while (getline(&buf, &cap, f) >= 0) {
+		line_no++;
+		char *p = trim(buf);
+		if (!*p || *p == '#' || *p == ';')
+			continue;
+		char *name = next_field(&p);
+		char *ttl_text = NULL;
+		if (*p >= '0' && *p <= '9')
+			ttl_text = next_field(&p);
+		char *type = next_field(&p);
+		char *value = p;
+		size_t vlen = strlen(value);
+		if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"') {
+			value[vlen - 1] = 0;
+			value++;
+		}
+		if (!*type || !*value) {
+			r = cli_fail("dns record add: %s:%zu: expected NAME [TTL] TYPE VALUE", path,
+				     line_no);
+			break;
+		}
+		json_t *rec =
+		    json_pack("{s:s, s:s, s:s}", "name", name, "type", type, "value", value);
+		if (!rec) {
+			r = cli_fail("dns record add: %s:%zu: not valid UTF-8", path, line_no);
+			break;
+		}
+		if (ttl_text) {
+			char *end;
+			errno = 0;
+			long ttl = strtol(ttl_text, &end, 10);
+			if (errno || *end || ttl < 0 || ttl > 86400) {
+				json_decref(rec);
+				r = cli_fail("dns record add: %s:%zu: invalid TTL '%s' (0..86400)",
+					     path, line_no, ttl_text);
+				break;
+			}
+			json_object_set_new(rec, "ttl", json_integer(ttl));
+		}
+		if (count == alloc) {
+			alloc = alloc ? alloc * 2 : 256;
+			rf->lines = xrealloc(rf->lines, alloc * sizeof(size_t));
+			rf->bytes = xrealloc(rf->bytes, alloc * sizeof(size_t));
+		}
+		rf->lines[count] = line_no;
+		/* its exact size in the request, and a comma */
+		rf->bytes[count] = json_dumpb(rec, NULL, 0, JSON_COMPACT) + 1;
+		count++;
+		json_array_append_new(rf->records, rec);
+	}
+	if (r == 0 && ferror(f))
+		r = cli_fail("dns record add: cannot read %s", path);
+	if (r == 0 && count == 0)
+		r = cli_fail("dns record add: %s has no records", path);
+	if (f != stdin)
+		fclose(f);
+	return r;
+}
+
+/* One call with records [from, to); on failure the message names the
+ * file's line of the record netd refused. */
+static int record_file_call(struct cli_ctx *ctx, struct rpc_client *client, json_t *base,
+			    const struct record_file *rf, const char *path, size_t from, size_t to,
+			    json_t **ret_result)
+{
+	struct pw_error err = {};
+	json_auto_t *params = json_deep_copy(base);
+	json_t *list = json_array();
+	for (size_t i = from; i < to; i++)
+		json_array_append(list, json_array_get(rf->records, i));
+	json_object_set_new(params, "records", list);
+	int r = rpc_client_call(client, "dns.record.add", params, ret_result, &err);
+	if (r >= 0)
+		return 0;
+	const char *msg = pw_error_message(&err);
+	size_t index;
+	if (sscanf(msg, "record %zu", &index) == 1 && index >= 1 && from + index - 1 < to)
+		return cli_fail("dns record add: %s:%zu: %s", path, rf->lines[from + index - 1],
+				msg);
+	return cli_fail("dns record add: %s", msg);
+}
+
+static int record_add_file(struct cli_ctx *ctx, const char *path, json_t *base, bool as_json)
+{
+	struct record_file rf = {0};
+	_cleanup_rpc_client_ struct rpc_client *client = NULL;
+	struct pw_error err = {};
+	char sock[4096];
+	int r = record_file_read(path, &rf);
+	size_t count = json_array_size(rf.records);
+	json_int_t added = 0, updated = 0, unchanged = 0;
+	size_t calls = 0;
+	_cleanup_free_ size_t *bounds = NULL;
+	if (r != 0)
+		goto out;
+	cli_socket_path(ctx, "netd", sock, sizeof(sock));
+	if (rpc_client_connect(sock, 600000, &client, &err) < 0) {
+		r = cli_fail("dns record add: %s", pw_error_message(&err));
+		goto out;
+	}
+	/* Split by size; a file that needs more than one call is first
+	 * checked whole (dry_run) so a bad line still adds nothing. */
+	bounds = xcalloc(count + 2, sizeof(size_t));
+	size_t bound_count = 0, used = 0;
+	bounds[bound_count++] = 0;
+	for (size_t i = 0; i < count; i++) {
+		if (used > 0 && used + rf.bytes[i] > RECORD_FILE_CALL_BYTES) {
+			bounds[bound_count++] = i;
+			used = 0;
+		}
+		used += rf.bytes[i];
+	}
+	bounds[bound_count] = count;
+	if (bound_count > 1) {
+		json_auto_t *dry = json_deep_copy(base);
+		json_object_set_new(dry, "dry_run", json_true());
+		for (size_t c = 0; c < bound_count; c++) {
+			json_auto_t *res = NULL;
+			r = record_file_call(ctx, client, dry, &rf, path, bounds[c], bounds[c + 1],
+					     &res);
+			if (r != 0)
+				goto out;
+		}
+	}
+	for (size_t c = 0; c < bound_count; c++) {
+		json_auto_t *res = NULL;
+		r = record_file_call(ctx, client, base, &rf, path, bounds[c], bounds[c + 1], &res);
+		if (r != 0) {
+			if (c > 0)
+				fprintf(stderr,
+					"podwire: dns record add: the records before line %zu were "
+					"added\n",
+					rf.lines[bounds[c]]);
+			goto out;
+		}
+		added += json_integer_value(json_object_get(res, "added"));
+		updated += json_integer_value(json_object_get(res, "updated"));
+		unchanged += json_integer_value(json_object_get(res, "unchanged"));
+		calls++;
+	}
+	if (as_json) {
+		json_auto_t *o = json_pack("{s:I, s:I, s:I}", "added", added, "updated", updated,
+					   "unchanged", unchanged);
+		cli_print_json(o);
+	} else {
+		printf("added %" JSON_INTEGER_FORMAT ", updated %" JSON_INTEGER_FORMAT
+		       ", unchanged %" JSON_INTEGER_FORMAT " (%zu records, %zu call%s)\n",
+		       added, updated, unchanged, count, calls, calls == 1 ? "" : "s");
+	}
+	r = CLI_EXIT_OK;
+out:
+	json_decref(rf.records);
+	free(rf.lines);
+	free(rf.bytes);
+	return r;
+}
+
 static int record_add(struct cli_ctx *ctx, int argc, char **argv)
 {
-	const char *zone = NULL;
+	const char *zone = NULL, *file = NULL;
 	long ttl = -1;
 	bool as_json = false;
 	json_auto_t *params = json_object(), *result = NULL;
-	int r = record_options(argc, argv, CMD " record add", &zone, &ttl, &as_json, true);
+	int r = record_options(argc, argv, CMD " record add", &zone, &ttl, &as_json, true, &file);
 	if (r != 0)
 		return r < 0 ? CLI_EXIT_OK : r;
+	if (file) {
+		if (scope_param(params, zone, argc, argv) < 0 || argc - optind != 0)
+			return cli_usage_error(CMD " record add",
+					       "expected VNET|--zone ZONE with --file FILE");
+		if (ttl >= 0)
+			json_object_set_new(params, "ttl", json_integer(ttl));
+		return record_add_file(ctx, file, params, as_json);
+	}
 	if (scope_param(params, zone, argc, argv) < 0 || argc - optind != 3)
 		return cli_usage_error(CMD " record add",
 				       "expected VNET|--zone ZONE, NAME, TYPE and VALUE");
@@ -200,7 +427,7 @@ static int record_rm(struct cli_ctx *ctx, int argc, char **argv)
 	const char *zone = NULL;
 	long ttl = -1;
 	json_auto_t *params = json_object(), *result = NULL;
-	int r = record_options(argc, argv, CMD " record rm", &zone, &ttl, NULL, false);
+	int r = record_options(argc, argv, CMD " record rm", &zone, &ttl, NULL, false, NULL);
 	if (r != 0)
 		return r < 0 ? CLI_EXIT_OK : r;
 	if (scope_param(params, zone, argc, argv) < 0 || argc - optind < 2 || argc - optind > 3)
@@ -221,7 +448,7 @@ static int record_ls(struct cli_ctx *ctx, int argc, char **argv)
 	long ttl = -1;
 	bool as_json = false;
 	json_auto_t *params = json_object(), *result = NULL;
-	int r = record_options(argc, argv, CMD " record ls", &zone, &ttl, &as_json, false);
+	int r = record_options(argc, argv, CMD " record ls", &zone, &ttl, &as_json, false, NULL);
 	if (r != 0)
 		return r < 0 ? CLI_EXIT_OK : r;
 	if (argc - optind > (zone ? 0 : 1))

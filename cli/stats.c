@@ -99,6 +99,15 @@ static void print_dns(json_t *s)
 	       get_int(st, "vnets", NULL), get_int(st, "groups", NULL), get_int(st, "zones", NULL),
 	       get_int(st, "records", NULL), get_int(st, "listeners", NULL),
 	       get_int(st, "uptime_s", NULL));
+	json_t *tc = json_object_get(s, "tcp_connections");
+	printf("TCP conns:  open %" JSON_INTEGER_FORMAT ", evicted (client %" JSON_INTEGER_FORMAT
+	       ", gateway %" JSON_INTEGER_FORMAT ", total %" JSON_INTEGER_FORMAT
+	       "), query deadline %" JSON_INTEGER_FORMAT ", idle %" JSON_INTEGER_FORMAT
+	       ", accept errors %" JSON_INTEGER_FORMAT "\n",
+	       get_int(tc, "open", NULL), get_int(tc, "evicted_client", NULL),
+	       get_int(tc, "evicted_listener", NULL), get_int(tc, "evicted_total", NULL),
+	       get_int(tc, "query_deadline", NULL), get_int(tc, "idle_timeout", NULL),
+	       get_int(tc, "accept_errors", NULL));
 }
 
 static int stats_dns(struct cli_ctx *ctx, int argc, char **argv)

@@ -30,6 +30,13 @@ struct dns_counters {
 	uint64_t cached;	 /* answered from the cache */
 	uint64_t truncated;	 /* replies with TC set */
 	uint64_t refused_source; /* from outside the VNet's subnets */
+	/* TCP connections closed by server-tcp.c's bounds */
+	uint64_t tcp_evicted_client;   /* a new one from the same address */
+	uint64_t tcp_evicted_listener; /* a new one on the same gateway */
+	uint64_t tcp_evicted_total;    /* a new one anywhere */
+	uint64_t tcp_query_deadline;   /* a query not complete in time */
+	uint64_t tcp_idle_timeout;     /* idle between queries */
+	uint64_t tcp_accept_errors;    /* accept or watch failed */
 	uint64_t rcodes[DNS_RCODE_MAX];
 };
 

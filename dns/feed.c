@@ -16,7 +16,26 @@
 #include "line-buffer.h"
 #include "log.h"
 #include "rdata.h"
+#include "snapshot-scan.h"
 #include "xalloc.h"
+
+/* The snapshot's arrays in the order they are applied (VNets and zones
+ * before what refers to them). */
+enum snapshot_kind { SNAP_VNETS, SNAP_ZONES, SNAP_GROUPS, SNAP_RECORDS, SNAP_KINDS };
+static const char *const snapshot_keys[SNAP_KINDS] = {"vnets", "zones", "groups", "records"};
+
+/* A snapshot being applied in slices: its line, the walk over it, and the
+ * objects that differ from the model, kept aside for the swap. */
+struct snapshot_job {
+	char *text;
+	size_t len;
+	struct snapshot_scanner scanner;
+	bool begun; /* model_snapshot_begin was called */
+	uint64_t started_us;
+	json_t *changed[SNAP_KINDS]; /* arrays of objects to apply at the end */
+	size_t changed_count;
+	size_t applied_early; /* changes over FEED_SWAP_MAX, applied as they came */
+};
 
 struct feed {
 	struct event_loop *loop;
@@ -25,8 +44,11 @@ struct feed {
 	int fd;
 	struct event_watch *watch;
 	struct event_watch *retry;
+	struct event_watch *work; /* a 0 ms timer: the next slice */
 	struct line_buffer lb;
-	bool subscribed; /* snapshot received */
+	struct snapshot_job *job; /* a snapshot being applied */
+	bool reading_paused;	  /* the socket is not read while work waits */
+	bool subscribed;	  /* snapshot received */
 	bool connected;
 	bool trim_pending; /* a snapshot was applied: trim once its JSON is freed */
 	uint64_t next_seq;
@@ -308,6 +330,59 @@ static void set_record(struct model *m, json_t *o)
 	record_info_done(&info);
 }
 
+/* For a snapshot in slices: true if o needs no change (the model has it
+ * as it is, now marked seen, or o is bad and logged), false if it must be
+ * applied. */
+static bool unchanged_vnet(struct model *m, json_t *o)
+{
+	struct vnet_info info;
+	struct pw_error err = {0};
+	if (feed_parse_vnet(o, &info, &err) < 0) {
+		log_warn("netd sent a bad vnet: %s", pw_error_message(&err));
+		return true;
+	}
+	return model_vnet_unchanged(m, &info);
+}
+
+static bool unchanged_group(struct model *m, json_t *o)
+{
+	struct group_info info;
+	struct pw_error err = {0};
+	if (feed_parse_group(o, &info, &err) < 0) {
+		log_warn("netd sent a bad group: %s", pw_error_message(&err));
+		return true;
+	}
+	bool same = model_group_unchanged(m, &info);
+	group_info_done(&info);
+	return same;
+}
+
+static bool unchanged_zone(struct model *m, json_t *o)
+{
+	struct zone_info info;
+	struct pw_error err = {0};
+	if (feed_parse_zone(o, &info, &err) < 0) {
+		log_warn("netd sent a bad zone: %s", pw_error_message(&err));
+		return true;
+	}
+	bool same = model_zone_unchanged(m, &info);
+	zone_info_done(&info);
+	return same;
+}
+
+static bool unchanged_record(struct model *m, json_t *o)
+{
+	struct record_info info;
+	struct pw_error err = {0};
+	if (feed_parse_record(o, &info, &err) < 0) {
+		log_warn("netd sent a bad record: %s", pw_error_message(&err));
+		return true;
+	}
+	bool same = model_record_unchanged(m, &info);
+	record_info_done(&info);
+	return same;
+}
+
 int feed_apply_snapshot(struct model *m, json_t *result, struct pw_error *err)
 {
 	if (!json_is_object(result))
@@ -364,6 +439,137 @@ int feed_apply_event(struct model *m, json_t *event, struct pw_error *err)
 	return 0;
 }
 
+/* --- snapshots in slices --- */
+
+/* Work done per turn of the event loop before queries get their turn: a
+ * resync or a burst of 20,000 events then delays an answer by about this
+ * much, not by the whole of it. */
+#define FEED_SLICE_US 2000
+
+/* Changed objects kept aside until the swap. A netd restart changes few
+ * objects; applying 1,000 (each a few microseconds) at once still keeps the
+ * swap to a few ms. Past that (a first snapshot, a restored state) the rest
+ * is applied as it comes, in the slices, rather than in one long swap. */
+#define FEED_SWAP_MAX 1024
+
+static void (*const snapshot_apply_fns[SNAP_KINDS])(struct model *m, json_t *o) = {
+    [SNAP_VNETS] = set_vnet,
+    [SNAP_ZONES] = set_zone,
+    [SNAP_GROUPS] = set_group,
+    [SNAP_RECORDS] = set_record,
+};
+
+static bool (*const snapshot_unchanged_fns[SNAP_KINDS])(struct model *m, json_t *o) = {
+    [SNAP_VNETS] = unchanged_vnet,
+    [SNAP_ZONES] = unchanged_zone,
+    [SNAP_GROUPS] = unchanged_group,
+    [SNAP_RECORDS] = unchanged_record,
+};
+
+static void snapshot_job_free(struct snapshot_job *job)
+{
+	if (!job)
+		return;
+	for (unsigned k = 0; k < SNAP_KINDS; k++)
+		json_decref(job->changed[k]);
+	free(job->text);
+	free(job);
+}
+
+/* Starts applying the reply line of events.subscribe (a copy of it: the
+ * line buffer moves on). The model is not touched before the first step. */
+static void snapshot_job_start(struct feed *f, const char *line, size_t len)
+{
+	struct snapshot_job *job = xcalloc(1, sizeof(*job));
+	job->text = xmalloc(len + 1);
+	memcpy(job->text, line, len);
+	job->text[len] = 0;
+	job->len = len;
+	snapshot_scanner_init(&job->scanner, job->text, len, snapshot_keys, SNAP_KINDS);
+	job->started_us = now_us();
+	f->job = job;
+}
+
+/* The reply had no result: says why. Returns -EPROTO or -EBADMSG. */
+static int snapshot_job_failed(struct snapshot_job *job)
+{
+	json_auto_t *msg = NULL;
+	struct pw_error err = {0};
+	if (json_parse_line(job->text, job->len, &msg, &err) < 0)
+		return log_warn_errno(-EBADMSG, "netd sent a bad line: %s", pw_error_message(&err));
+	json_t *error = json_object_get(msg, "error");
+	log_warn("events.subscribe failed: %s",
+		 error ? json_string_value(json_object_get(error, "message")) : "no result");
+	return -EPROTO;
+}
+
+/* Applies snapshot objects until the slice's time is up; after the last
+ * one, removes what the snapshot did not name. Returns 1 while more is
+ * left, 0 when the snapshot is applied, or a negative errno (the stream
+ * must be dropped). */
+static int snapshot_job_step(struct feed *f, uint64_t deadline_us)
+{
+	struct snapshot_job *job = f->job;
+	for (unsigned n = 1;; n++) {
+		if (n % 4 == 0 && now_us() >= deadline_us)
+			return 1;
+		unsigned kind;
+		size_t off, len;
+		int r = snapshot_scanner_next(&job->scanner, &kind, &off, &len);
+		if (r < 0)
+			return snapshot_job_failed(job);
+		if (r == 0)
+			break;
+		if (!job->begun) {
+			model_snapshot_begin(f->model);
+			job->begun = true;
+		}
+		json_error_t jerr;
+		json_auto_t *o = json_loadb(job->text + off, len, JSON_REJECT_DUPLICATES, &jerr);
+		if (!o) {
+			log_warn("netd sent a bad %s element: %s", snapshot_keys[kind], jerr.text);
+			continue;
+		}
+		if (snapshot_unchanged_fns[kind](f->model, o))
+			continue;
+		if (job->changed_count < FEED_SWAP_MAX) {
+			if (!job->changed[kind])
+				job->changed[kind] = json_array();
+			json_array_append(job->changed[kind], o);
+			job->changed_count++;
+		} else {
+			snapshot_apply_fns[kind](f->model, o);
+			job->applied_early++;
+		}
+	}
+	if (!job->scanner.has_result)
+		return snapshot_job_failed(job);
+	if (!job->begun)
+		model_snapshot_begin(f->model);
+	/* The swap: what changed, then what is gone, in one turn. */
+	uint64_t swap_us = now_us();
+	for (unsigned k = 0; k < SNAP_KINDS; k++) {
+		size_t i;
+		json_t *o;
+		json_array_foreach(job->changed[k], i, o) snapshot_apply_fns[k](f->model, o);
+	}
+	model_snapshot_end(f->model);
+	swap_us = now_us() - swap_us;
+	f->subscribed = true;
+	f->next_seq = job->scanner.seq;
+	f->trim_pending = true;
+	f->backoff_ms = FEED_BACKOFF_MIN_MS;
+	log_info(
+	    "netd snapshot applied seq=%llu vnets=%zu groups=%zu zones=%zu records=%zu "
+	    "changed=%zu applied_early=%zu took_ms=%llu swap_us=%llu",
+	    (unsigned long long)job->scanner.seq, f->model->views.count, f->model->groups.count,
+	    f->model->zones.count, f->model->records.count, job->changed_count, job->applied_early,
+	    (unsigned long long)((now_us() - job->started_us) / 1000), (unsigned long long)swap_us);
+	snapshot_job_free(job);
+	f->job = NULL;
+	return 0;
+}
+
 /* --- the connection --- */
 
 static void feed_schedule_reconnect(struct feed *f);
@@ -378,6 +584,15 @@ static void feed_disconnect(struct feed *f)
 	f->fd = -1;
 	line_buffer_done(&f->lb);
 	line_buffer_init(&f->lb, FEED_LINE_MAX);
+	if (f->job) {
+		/* what the unfinished snapshot did apply stays; the next one
+		 * removes what it does not name */
+		snapshot_job_free(f->job);
+		f->job = NULL;
+	}
+	f->reading_paused = false;
+	if (f->work)
+		event_loop_timer_set(f->loop, f->work, UINT32_MAX, 0);
 	if (f->connected)
 		log_warn("netd event stream lost; answering from the last snapshot");
 	f->connected = false;
@@ -388,30 +603,12 @@ static int feed_handle_line(struct feed *f, const char *line, size_t len)
 {
 	json_auto_t *msg = NULL;
 	struct pw_error err = {0};
-	if (json_parse_line(line, len, &msg, &err) < 0)
-		return log_warn_errno(-EBADMSG, "netd sent a bad line: %s", pw_error_message(&err));
 	if (!f->subscribed) {
-		json_t *result = json_object_get(msg, "result");
-		if (!result) {
-			json_t *error = json_object_get(msg, "error");
-			log_warn("events.subscribe failed: %s",
-				 error ? json_string_value(json_object_get(error, "message"))
-				       : "no result");
-			return -EPROTO;
-		}
-		json_int_t seq = json_integer_value(json_object_get(result, "seq"));
-		if (feed_apply_snapshot(f->model, result, &err) < 0)
-			return log_warn_errno(-EINVAL, "bad snapshot: %s", pw_error_message(&err));
-		f->subscribed = true;
-		f->next_seq = (uint64_t)seq;
-		f->trim_pending = true;
-		f->backoff_ms = FEED_BACKOFF_MIN_MS;
-		log_info("netd snapshot applied seq=%lld vnets=%zu groups=%zu zones=%zu "
-			 "records=%zu",
-			 (long long)seq, f->model->views.count, f->model->groups.count,
-			 f->model->zones.count, f->model->records.count);
+		snapshot_job_start(f, line, len);
 		return 0;
 	}
+	if (json_parse_line(line, len, &msg, &err) < 0)
+		return log_warn_errno(-EBADMSG, "netd sent a bad line: %s", pw_error_message(&err));
 	json_t *seq = json_object_get(msg, "seq");
 	if (json_is_integer(seq)) {
 		uint64_t s = (uint64_t)json_integer_value(seq);
@@ -430,36 +627,96 @@ static int feed_handle_line(struct feed *f, const char *line, size_t len)
 	return 0;
 }
 
+static void feed_lost(struct feed *f)
+{
+	feed_disconnect(f);
+	feed_schedule_reconnect(f);
+}
+
+/* Runs one slice of work: the snapshot being applied, then the complete
+ * lines already read, until FEED_SLICE_US is used. Returns 1 if work is
+ * left, 0 if not, -1 if the stream was dropped. */
+static int feed_work(struct feed *f)
+{
+	uint64_t deadline_us = now_us() + FEED_SLICE_US;
+	for (;;) {
+		if (f->job) {
+			int r = snapshot_job_step(f, deadline_us);
+			if (r < 0) {
+				feed_lost(f);
+				return -1;
+			}
+			if (r > 0)
+				return 1;
+		}
+		if (now_us() >= deadline_us)
+			return 1;
+		char *line;
+		size_t len;
+		enum line_status st = line_buffer_next(&f->lb, &line, &len);
+		if (st == LINE_NONE)
+			break;
+		if (st == LINE_OVERSIZED || feed_handle_line(f, line, len) < 0) {
+			feed_lost(f);
+			return -1;
+		}
+	}
+	if (f->trim_pending && f->lb.start == f->lb.len) {
+		/* The snapshot's text (tens of MiB for 10,000 groups) is freed
+		 * now: hand the memory back to the kernel rather than keep it
+		 * as RSS, and the line buffer that held it. */
+		f->trim_pending = false;
+		line_buffer_done(&f->lb);
+		line_buffer_init(&f->lb, FEED_LINE_MAX);
+		malloc_trim(0);
+	}
+	return 0;
+}
+
+/* While work is left, the socket is not read (netd queues for us, and the
+ * kernel's buffer pushes back) and a 0 ms timer runs the next slice after
+ * the queries that came meanwhile. */
+static void feed_pause(struct feed *f, bool pause)
+{
+	if (pause == f->reading_paused || !f->watch)
+		return;
+	f->reading_paused = pause;
+	event_loop_mod_fd(f->loop, f->watch, pause ? 0 : EPOLLIN);
+	if (pause)
+		event_loop_timer_set(f->loop, f->work, 0, 0);
+}
+
+static void on_work(struct event_loop *loop, void *userdata)
+{
+	struct feed *f = userdata;
+	int r = feed_work(f);
+	if (r < 0)
+		return;
+	if (r > 0)
+		event_loop_timer_set(f->loop, f->work, 0, 0);
+	else
+		feed_pause(f, false);
+}
+
 static void on_feed_readable(struct event_loop *loop, int fd, uint32_t events, void *userdata)
 {
 	struct feed *f = userdata;
-	for (;;) {
+	/* a long line (the snapshot) is read over several turns too */
+	uint64_t deadline_us = now_us() + FEED_SLICE_US;
+	while (now_us() < deadline_us) {
 		ssize_t n = line_buffer_read(&f->lb, fd);
 		if (n == -EAGAIN)
 			return;
 		if (n <= 0) {
-			feed_disconnect(f);
-			feed_schedule_reconnect(f);
+			feed_lost(f);
 			return;
 		}
-		char *line;
-		size_t len;
-		enum line_status st;
-		while ((st = line_buffer_next(&f->lb, &line, &len)) != LINE_NONE) {
-			if (st == LINE_OVERSIZED || feed_handle_line(f, line, len) < 0) {
-				feed_disconnect(f);
-				feed_schedule_reconnect(f);
-				return;
-			}
-		}
-		if (f->trim_pending) {
-			/* The snapshot's JSON tree (tens of MiB for 10,000 groups)
-			 * is freed now: hand the memory back to the kernel rather
-			 * than keep it as RSS, and the line buffer that held it. */
-			f->trim_pending = false;
-			line_buffer_done(&f->lb);
-			line_buffer_init(&f->lb, FEED_LINE_MAX);
-			malloc_trim(0);
+		int r = feed_work(f);
+		if (r < 0)
+			return;
+		if (r > 0) {
+			feed_pause(f, true);
+			return;
 		}
 	}
 }
@@ -520,6 +777,8 @@ int feed_new(struct event_loop *loop, const char *socket_path, struct model *mod
 	line_buffer_init(&f->lb, FEED_LINE_MAX);
 	/* the retry timer first fires at once: connect from the loop */
 	int r = event_loop_add_timer(loop, 1, 0, on_retry, f, &f->retry);
+	if (r >= 0)
+		r = event_loop_add_timer(loop, UINT32_MAX, 0, on_work, f, &f->work);
 	if (r < 0) {
 		feed_free(f);
 		return r;
@@ -537,6 +796,8 @@ void feed_free(struct feed *f)
 	line_buffer_done(&f->lb);
 	if (f->retry)
 		event_loop_remove(f->loop, f->retry);
+	if (f->work)
+		event_loop_remove(f->loop, f->work);
 	free(f->socket_path);
 	free(f);
 }

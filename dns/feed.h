@@ -1,6 +1,9 @@
 /* The netd event stream client: connects to RUN_DIR/netd.sock, calls
  * events.subscribe, applies the snapshot (replacing the model) and then
- * each event as it comes. On EOF, error, or a gap in the sequence numbers
+ * each event as it comes. The snapshot is walked in 2 ms slices from the
+ * event loop; what differs from the model is applied at its end in one
+ * swap, with the removal of what it no longer names, so queries are
+ * answered throughout from the old model (feed.c). On EOF, error, or a gap in the sequence numbers
  * it reconnects with exponential back-off; meanwhile the model keeps what
  * it had, so dnsd keeps answering while netd restarts.
  *

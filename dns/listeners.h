@@ -22,6 +22,7 @@ struct listener {
 	int tcp_fd;
 	struct event_watch *udp_watch;
 	struct event_watch *tcp_watch;
+	unsigned tcp_conn_count; /* its TCP connections (server-tcp.c) */
 };
 
 /* Opens listeners for the view's gateways that lack one and closes those

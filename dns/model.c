@@ -143,8 +143,8 @@ static bool zone_linked_to(const struct admin_zone *z, const char *vnet)
 
 static void view_rebuild_scope_list(struct model *m, struct view *v)
 {
-	size_t need = 1 + v->info.subnet_count + m->zones.count +
-		      v->info.peer_count * (1 + VIEW_SUBNETS_MAX);
+	size_t need =
+	    1 + v->info.subnet_count + m->zones.count + v->info.peer_count * (1 + VIEW_SUBNETS_MAX);
 	if (need > v->scope_list_cap) {
 		v->scope_list = xrealloc(v->scope_list, need * sizeof(*v->scope_list));
 		v->scope_list_cap = need;
@@ -306,6 +306,15 @@ void model_group_set(struct model *m, struct group_info *info)
 	m->generation++;
 }
 
+bool model_group_unchanged(struct model *m, const struct group_info *info)
+{
+	struct group_entry *g = strmap_get(&m->groups, info->id);
+	if (!g || !group_info_equal(&g->info, info))
+		return false;
+	g->seen = true;
+	return true;
+}
+
 void model_group_remove(struct model *m, const char *id)
 {
 	struct group_entry *g = strmap_remove(&m->groups, id);
@@ -455,6 +464,16 @@ void model_record_set(struct model *m, struct record_info *info)
 	strmap_put(&m->records, r->key, r);
 	record_install(m, r);
 	m->generation++;
+}
+
+bool model_record_unchanged(struct model *m, const struct record_info *info)
+{
+	_cleanup_free_ char *key = record_key(info);
+	struct record_entry *r = strmap_get(&m->records, key);
+	if (!r || r->info.ttl != info->ttl)
+		return false;
+	r->seen = true;
+	return true;
 }
 
 static void record_free(struct record_entry *r)
@@ -615,6 +634,15 @@ void model_vnet_set(struct model *m, struct vnet_info *info)
 		m->hooks.view_added(m, v, m->hooks.userdata);
 }
 
+bool model_vnet_unchanged(struct model *m, const struct vnet_info *info)
+{
+	struct view *v = model_view(m, info->name);
+	if (!v || !vnet_info_equal(&v->info, info))
+		return false;
+	v->seen = true;
+	return true;
+}
+
 static void view_free(struct model *m, struct view *v)
 {
 	if (m->hooks.view_removed)
@@ -668,6 +696,18 @@ void model_zone_set(struct model *m, struct zone_info *info)
 	records_install_pending(m);
 	all_views_rebuild_scope_lists(m);
 	m->generation++;
+}
+
+bool model_zone_unchanged(struct model *m, const struct zone_info *info)
+{
+	struct admin_zone *z = strmap_get(&m->zones, info->name);
+	if (!z || z->info.vnet_count != info->vnet_count)
+		return false;
+	for (size_t i = 0; i < info->vnet_count; i++)
+		if (!streq(z->info.vnets[i], info->vnets[i]))
+			return false;
+	z->seen = true;
+	return true;
 }
 
 static void zone_free(struct model *m, struct admin_zone *z)

@@ -141,6 +141,13 @@ void model_record_remove(struct model *m, const struct record_info *info);
 void model_zone_set(struct model *m, struct zone_info *info);
 void model_zone_remove(struct model *m, const char *name);
 
+/* During a snapshot: if the model already has this very object, mark it
+ * seen and return true (nothing to change); false if it is new or differs. */
+bool model_vnet_unchanged(struct model *m, const struct vnet_info *info);
+bool model_group_unchanged(struct model *m, const struct group_info *info);
+bool model_record_unchanged(struct model *m, const struct record_info *info);
+bool model_zone_unchanged(struct model *m, const struct zone_info *info);
+
 /* A snapshot replaces everything: begin marks all objects unseen, the
  * snapshot's objects are set (marking them seen), end removes the rest. */
 void model_snapshot_begin(struct model *m);

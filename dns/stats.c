@@ -40,7 +40,8 @@ json_t *stats_to_json(struct dnsd *d)
 	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o,"
 	    " s:{s:I, s:I, s:I, s:I, s:I, s:I},"
 	    " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I},"
-	    " s:{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+	    " s:{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I},"
+	    " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 	    "queries", (json_int_t)d->counters.queries, "udp", (json_int_t)d->counters.queries_udp,
 	    "tcp", (json_int_t)d->counters.queries_tcp, "local", (json_int_t)d->counters.local,
 	    "cached", (json_int_t)d->counters.cached, "forwarded",
@@ -58,7 +59,14 @@ json_t *stats_to_json(struct dnsd *d)
 	    (json_int_t)feed_reconnects(d->feed), "vnets", (json_int_t)d->model.views.count,
 	    "groups", (json_int_t)d->model.groups.count, "zones", (json_int_t)d->model.zones.count,
 	    "records", (json_int_t)d->model.records.count, "listeners", (json_int_t)listeners,
-	    "uptime_s", (json_int_t)((now_ms() - d->start_ms) / 1000));
+	    "uptime_s", (json_int_t)((now_ms() - d->start_ms) / 1000), "tcp_connections", "open",
+	    (json_int_t)d->tcp_conn_count, "evicted_client",
+	    (json_int_t)d->counters.tcp_evicted_client, "evicted_listener",
+	    (json_int_t)d->counters.tcp_evicted_listener, "evicted_total",
+	    (json_int_t)d->counters.tcp_evicted_total, "query_deadline",
+	    (json_int_t)d->counters.tcp_query_deadline, "idle_timeout",
+	    (json_int_t)d->counters.tcp_idle_timeout, "accept_errors",
+	    (json_int_t)d->counters.tcp_accept_errors);
 }
 
 static int method_stats_get(struct rpc_request *req, void *userdata, json_t **ret_result,

@@ -27,6 +27,7 @@
 struct dns_record {
 	struct dns_record_spec spec;
 	char file[32]; /* state file name */
+	bool batch;    /* file holds {"records":[...]}, written by one bulk add */
 };
 
 struct dns_zone {
@@ -40,6 +41,7 @@ static struct {
 	int zones_fd;
 	struct dns_record **records;
 	size_t record_count;
+	size_t record_cap;
 	struct dns_zone **zones;
 	size_t zone_count;
 } db = {.records_fd = -1, .zones_fd = -1};
@@ -423,27 +425,43 @@ static int parse_spec(json_t *o, struct dns_record_spec *s, bool strict, bool ne
 	return 0;
 }
 
+static void load_one(json_t *o, const char *file, bool batch)
+{
+	struct pw_error err = {0};
+	struct dns_record *r = xcalloc(1, sizeof(*r));
+	if (parse_spec(o, &r->spec, true, true, &err) < 0) {
+		log_warn("bad record in %s, skipped: %s", file, pw_error_message(&err));
+		free(r);
+		return;
+	}
+	if (db.record_count >= DNS_RECORDS_MAX) {
+		record_free(r);
+		return;
+	}
+	snprintf(r->file, sizeof(r->file), "%s", file);
+	r->batch = batch;
+	if (db.record_count == db.record_cap) {
+		db.record_cap = MAX((size_t)64, db.record_cap * 2);
+		db.records = xrealloc(db.records, db.record_cap * sizeof(*db.records));
+	}
+	db.records[db.record_count++] = r;
+}
+
 static int load_record(int dir_fd, const char *file, void *userdata)
 {
 	json_auto_t *o = NULL;
-	struct pw_error err = {0};
 	if (state_read_json(dir_fd, file, &o) < 0) {
 		log_warn("unreadable record file %s, skipped", file);
 		return 0;
 	}
-	struct dns_record *r = xcalloc(1, sizeof(*r));
-	if (parse_spec(o, &r->spec, true, true, &err) < 0) {
-		log_warn("bad record file %s, skipped: %s", file, pw_error_message(&err));
-		free(r);
+	json_t *batch = json_object_get(o, "records");
+	if (json_is_array(batch)) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(batch, i, v) load_one(v, file, true);
 		return 0;
 	}
-	if (db.record_count >= DNS_RECORDS_MAX) {
-		record_free(r);
-		return 0;
-	}
-	snprintf(r->file, sizeof(r->file), "%s", file);
-	db.records = xrealloc(db.records, (db.record_count + 1) * sizeof(*db.records));
-	db.records[db.record_count++] = r;
+	load_one(o, file, false);
 	return 0;
 }
 
@@ -537,6 +555,7 @@ void dns_records_done(void)
 	db.records = NULL;
 	db.zones = NULL;
 	db.record_count = db.zone_count = 0;
+	db.record_cap = 0;
 	db.records_fd = db.zones_fd = -1;
 }
 
@@ -549,6 +568,33 @@ static void broadcast(struct netd *netd, const char *event, json_t *data)
 
 /* --- RPC --- */
 
+static void records_append(struct dns_record *rec)
+{
+	if (db.record_count == db.record_cap) {
+		db.record_cap = MAX((size_t)64, db.record_cap * 2);
+		db.records = xrealloc(db.records, db.record_cap * sizeof(*db.records));
+	}
+	db.records[db.record_count++] = rec;
+}
+
+/* Writes the state file of r: its own, or its whole batch (every record
+ * still in it). A batch left empty is removed. */
+static int record_file_save(const char *file, bool batch, const struct dns_record *r)
+{
+	if (!batch) {
+		json_auto_t *o = record_json(&r->spec);
+		return state_write_json(db.records_fd, file, o);
+	}
+	json_auto_t *arr = json_array();
+	for (size_t i = 0; i < db.record_count; i++)
+		if (db.records[i]->batch && streq(db.records[i]->file, file))
+			json_array_append_new(arr, record_json(&db.records[i]->spec));
+	if (json_array_size(arr) == 0)
+		return state_remove(db.records_fd, file);
+	json_auto_t *o = json_pack("{s:O}", "records", arr);
+	return state_write_json(db.records_fd, file, o);
+}
+
 /* Saves a new record and adds it to the table (takes rec). */
 static int record_insert(struct netd *netd, struct dns_record *rec, json_t **ret_result,
 			 struct pw_error *err)
@@ -560,11 +606,448 @@ static int record_insert(struct netd *netd, struct dns_record *rec, json_t **ret
 		record_free(rec);
 		return pw_error_set(err, r, "cannot save record: %s", strerror(-r));
 	}
-	db.records = xrealloc(db.records, (db.record_count + 1) * sizeof(*db.records));
-	db.records[db.record_count++] = rec;
+	records_append(rec);
 	broadcast(netd, "record.added", record_json(&rec->spec));
 	*ret_result = record_json(&rec->spec);
 	return 0;
+}
+
+/* --- bulk add --- */
+
+/* The identity of a record (what makes two records the same one). */
+static char *spec_key(const struct dns_record_spec *s)
+{
+	return xasprintf("%c|%s|%s|%s|%s", s->vnet ? 'v' : 'z', s->vnet ? s->vnet : s->zone,
+			 s->name, s->type, s->value);
+}
+
+/* A small open-addressing table: identity key -> slot number, so a bulk
+ * add finds duplicates in one pass instead of comparing every pair. */
+struct key_index {
+	char **keys;
+	size_t *slots;
+	size_t cap;
+};
+
+static void key_index_init(struct key_index *ki, size_t count)
+{
+	ki->cap = 64;
+	while (ki->cap < count * 2)
+		ki->cap *= 2;
+	ki->keys = xcalloc(ki->cap, sizeof(char *));
+	ki->slots = xcalloc(ki->cap, sizeof(size_t));
+}
+
+static void key_index_done(struct key_index *ki)
+{
+	for (size_t i = 0; i < ki->cap; i++)
+		free(ki->keys[i]);
+	free(ki->keys);
+	free(ki->slots);
+}
+
+/* The position of key (taking it): *ret_found says whether it was there;
+ * the slot number stored there is ki->slots[position]. */
+static size_t key_index_put(struct key_index *ki, char *key, bool *ret_found)
+{
+	size_t i = fnv64(key) & (ki->cap - 1);
+	while (ki->keys[i]) {
+		if (streq(ki->keys[i], key)) {
+			free(key);
+			*ret_found = true;
+			return i;
+		}
+		i = (i + 1) & (ki->cap - 1);
+	}
+	ki->keys[i] = key;
+	*ret_found = false;
+	return i;
+}
+
+/* One record as the CNAME rules see it. */
+struct owner_entry {
+	bool vnet;
+	const char *scope; /* vnet or zone name */
+	char *owner;	   /* absolute */
+	const struct dns_record_spec *spec;
+	size_t index; /* 1-based position in the call; 0: an existing record */
+};
+
+static int owner_entry_cmp(const void *a, const void *b)
+{
+	const struct owner_entry *x = a, *y = b;
+	if (x->vnet != y->vnet)
+		return x->vnet ? -1 : 1;
+	int c = strcmp(x->scope, y->scope);
+	return c ? c : strcmp(x->owner, y->owner);
+}
+
+static int owner_cmp(const void *a, const void *b)
+{
+	const struct owner_entry *const *x = a, *const *y = b;
+	return strcmp((*x)->owner, (*y)->owner);
+}
+
+static int bulk_error(struct pw_error *err, const struct owner_entry *e, int code, const char *what)
+{
+	return pw_error_set(err, code, "record %zu (%s %s %s): %s", e->index, e->spec->name,
+			    e->spec->type, e->spec->value, what);
+}
+
+/* The CNAME rules (see check_cname_rules) over the existing records and a
+ * call's new ones at once: sorted by owner, so O(n log n) for the call. */
+static int bulk_check_cnames(struct owner_entry *entries, size_t count, struct pw_error *err)
+{
+	char msg[512];
+	int r = 0;
+	qsort(entries, count, sizeof(*entries), owner_entry_cmp);
+	for (size_t i = 0; i < count;) {
+		size_t j = i;
+		const struct owner_entry *cname = NULL, *other = NULL, *fresh = NULL;
+		while (j < count && owner_entry_cmp(&entries[i], &entries[j]) == 0) {
+			const struct owner_entry *e = &entries[j];
+			if (e->index && !fresh)
+				fresh = e;
+			if (streq(e->spec->type, "CNAME")) {
+				if (cname && !streq(cname->spec->value, e->spec->value)) {
+					const struct owner_entry *n = e->index ? e : cname;
+					snprintf(msg, sizeof(msg), "'%s' already has a CNAME to %s",
+						 e->owner, (n == e ? cname : e)->spec->value);
+					return bulk_error(err, n, -EINVAL, msg);
+				}
+				cname = e;
+			} else if (!other) {
+				other = e;
+			}
+			j++;
+		}
+		if (cname && other && fresh) {
+			if (cname->index)
+				snprintf(msg, sizeof(msg),
+					 "'%s' already has a %s record; a CNAME must be alone",
+					 cname->owner, other->spec->type);
+			else
+				snprintf(msg, sizeof(msg),
+					 "'%s' is a CNAME; it cannot have other records",
+					 cname->owner);
+			return bulk_error(err, cname->index ? cname : other, -EINVAL, msg);
+		}
+		i = j;
+	}
+
+	/* Loops: a depth-first walk over owner -> target, by absolute name
+	 * across every scope, as check_cname_rules follows chains. */
+	_cleanup_free_ const struct owner_entry **edges = xcalloc(count + 1, sizeof(*edges));
+	size_t edge_count = 0;
+	for (size_t i = 0; i < count; i++)
+		if (streq(entries[i].spec->type, "CNAME"))
+			edges[edge_count++] = &entries[i];
+	qsort(edges, edge_count, sizeof(*edges), owner_cmp);
+	/* nodes: runs of one owner in edges */
+	_cleanup_free_ size_t *node_start = xcalloc(edge_count + 1, sizeof(size_t));
+	size_t node_count = 0;
+	for (size_t i = 0; i < edge_count; i++)
+		if (i == 0 || !streq(edges[i]->owner, edges[i - 1]->owner))
+			node_start[node_count++] = i;
+	node_start[node_count] = edge_count;
+	_cleanup_free_ uint8_t *color = xcalloc(node_count + 1, 1);
+	_cleanup_free_ size_t *stack = xcalloc(node_count + 1, sizeof(size_t));
+	_cleanup_free_ size_t *next_edge = xcalloc(node_count + 1, sizeof(size_t));
+	for (size_t start = 0; start < node_count && r == 0; start++) {
+		if (color[start])
+			continue;
+		size_t depth = 0;
+		stack[depth++] = start;
+		color[start] = 1;
+		next_edge[start] = node_start[start];
+		while (depth > 0) {
+			size_t k = stack[depth - 1];
+			if (next_edge[k] == node_start[k + 1]) {
+				color[k] = 2;
+				depth--;
+				continue;
+			}
+			const struct owner_entry *e = edges[next_edge[k]++];
+			/* the target's node, by binary search over the runs */
+			size_t lo = 0, hi = node_count;
+			while (lo < hi) {
+				size_t mid = (lo + hi) / 2;
+				int c = strcmp(edges[node_start[mid]]->owner, e->spec->value);
+				if (c == 0) {
+					lo = mid;
+					break;
+				}
+				if (c < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo >= node_count ||
+			    !streq(edges[node_start[lo]]->owner, e->spec->value))
+				continue;
+			if (color[lo] == 1) {
+				snprintf(msg, sizeof(msg), "CNAME %s -> %s makes a loop", e->owner,
+					 e->spec->value);
+				return e->index ? bulk_error(err, e, -ELOOP, msg)
+						: pw_error_set(err, -ELOOP, "%s", msg);
+			}
+			if (color[lo] == 0) {
+				color[lo] = 1;
+				next_edge[lo] = node_start[lo];
+				stack[depth++] = lo;
+			}
+		}
+	}
+	return r;
+}
+
+struct bulk_call {
+	size_t count;
+	struct dns_record_spec *specs;
+	const char **domains;
+	enum { BULK_NEW, BULK_SAME, BULK_TTL, BULK_REPEATED } * fate;
+	size_t *existing; /* BULK_SAME/BULK_TTL: the index in db.records */
+};
+
+static void bulk_call_done(struct bulk_call *b)
+{
+	for (size_t i = 0; i < b->count; i++)
+		spec_done(&b->specs[i]);
+	free(b->specs);
+	free(b->domains);
+	free(b->fate);
+	free(b->existing);
+}
+
+/* Parses and validates element i of the call (defaults from the call's
+ * own vnet/zone/ttl); the message names the record. */
+static int bulk_parse_one(struct netd *netd, json_t *elem, size_t i, const char *vnet,
+			  const char *zone, json_int_t ttl, struct bulk_call *b,
+			  struct pw_error *err)
+{
+	struct dns_record_spec *s = &b->specs[i];
+	if (!json_is_object(elem))
+		return pw_error_set(err, -EINVAL, "record %zu: not an object", i + 1);
+	json_auto_t *o = json_copy(elem);
+	if (!json_object_get(o, "vnet") && !json_object_get(o, "zone")) {
+		if (vnet)
+			json_object_set_new(o, "vnet", json_string(vnet));
+		if (zone)
+			json_object_set_new(o, "zone", json_string(zone));
+	}
+	if (!json_object_get(o, "ttl") && ttl >= 0)
+		json_object_set_new(o, "ttl", json_integer(ttl));
+	int r = parse_spec(o, s, true, true, err);
+	if (r < 0)
+		return pw_error_wrap(err, r, "record %zu", i + 1);
+	const struct ip_prefix *subnets = NULL;
+	size_t subnet_count = 0;
+	if (s->vnet) {
+		struct vnet *v = netd_vnet_find(netd, s->vnet);
+		if (!v)
+			return pw_error_set(err, -ENOENT, "record %zu (%s %s): vnet '%s' not found",
+					    i + 1, s->name, s->type, s->vnet);
+		b->domains[i] = v->domain;
+		subnets = v->subnets;
+		subnet_count = v->subnet_count;
+	} else {
+		struct dns_zone *z = zone_find(s->zone);
+		if (!z)
+			return pw_error_set(err, -ENOENT, "record %zu (%s %s): zone '%s' not found",
+					    i + 1, s->name, s->type, s->zone);
+		b->domains[i] = z->name;
+	}
+	_cleanup_free_ char *given = xasprintf("%s %s %s", s->name, s->type, s->value);
+	r = dns_record_validate(s, b->domains[i], subnets, subnet_count, err);
+	if (r < 0)
+		return pw_error_wrap(err, r, "record %zu (%.200s)", i + 1, given);
+	return 0;
+}
+
+/* dns.record.add with "records": every record checked first, then one
+ * state file for all new ones; any bad record fails the call with nothing
+ * added. */
+static int record_add_bulk(struct netd *netd, json_t *params, json_t **ret_result,
+			   struct pw_error *err)
+{
+	const char *vnet = NULL, *zone = NULL;
+	json_int_t ttl = -1;
+	json_t *arr;
+	int dry_run = 0;
+	int r = json_unpack_err(params, err, "dns.record.add", JSON_STRICT,
+				"{s?:s, s?:s, s?:I, s:o, s?:b}", "vnet", &vnet, "zone", &zone,
+				"ttl", &ttl, "records", &arr, "dry_run", &dry_run);
+	if (r < 0)
+		return r;
+	if (!json_is_array(arr) || json_array_size(arr) == 0)
+		return pw_error_set(err, -EINVAL, "'records' must be a non-empty array");
+	if (json_array_size(arr) > DNS_RECORDS_PER_CALL)
+		return pw_error_set(err, -E2BIG, "%zu records in one call; at most %d",
+				    json_array_size(arr), DNS_RECORDS_PER_CALL);
+	if (vnet && zone)
+		return pw_error_set(err, -EINVAL, "give at most one of 'vnet' and 'zone'");
+
+	struct bulk_call b = {.count = json_array_size(arr)};
+	b.specs = xcalloc(b.count, sizeof(*b.specs));
+	b.domains = xcalloc(b.count, sizeof(*b.domains));
+	b.fate = xcalloc(b.count, sizeof(*b.fate));
+	b.existing = xcalloc(b.count, sizeof(*b.existing));
+	struct key_index ki = {0};
+	struct owner_entry *entries = NULL;
+	size_t entry_count = 0, added = 0, updated = 0, fresh_count = 0;
+	_cleanup_free_ struct dns_record **fresh = NULL;
+
+	for (size_t i = 0; i < b.count; i++) {
+		r = bulk_parse_one(netd, json_array_get(arr, i), i, vnet, zone, ttl, &b, err);
+		if (r < 0)
+			goto out;
+	}
+	/* duplicates: of existing records (same, or a new TTL) and within
+	 * the call (the last one counts) */
+	key_index_init(&ki, db.record_count + b.count);
+	for (size_t j = 0; j < db.record_count; j++) {
+		bool found;
+		size_t pos = key_index_put(&ki, spec_key(&db.records[j]->spec), &found);
+		if (!found)
+			ki.slots[pos] = j;
+	}
+	for (size_t i = 0; i < b.count; i++) {
+		bool found;
+		size_t pos = key_index_put(&ki, spec_key(&b.specs[i]), &found);
+		if (!found) {
+			ki.slots[pos] = db.record_count + i;
+			b.fate[i] = BULK_NEW;
+			continue;
+		}
+		size_t slot = ki.slots[pos];
+		if (slot >= db.record_count) {
+			size_t earlier = slot - db.record_count;
+			b.fate[i] = b.fate[earlier];
+			b.existing[i] = b.existing[earlier];
+			b.fate[earlier] = BULK_REPEATED;
+		} else {
+			b.fate[i] = BULK_SAME;
+			b.existing[i] = slot;
+		}
+		if (b.fate[i] != BULK_NEW)
+			b.fate[i] = db.records[b.existing[i]]->spec.ttl == b.specs[i].ttl
+					? BULK_SAME
+					: BULK_TTL;
+		ki.slots[pos] = db.record_count + i;
+	}
+	for (size_t i = 0; i < b.count; i++)
+		added += b.fate[i] == BULK_NEW;
+	if (db.record_count + added > DNS_RECORDS_MAX) {
+		r = pw_error_set(err, -ENOSPC, "too many records: %zu more would pass %d", added,
+				 (int)DNS_RECORDS_MAX);
+		goto out;
+	}
+
+	entries = xcalloc(db.record_count + b.count + 1, sizeof(*entries));
+	for (size_t j = 0; j < db.record_count; j++) {
+		const struct dns_record_spec *o = &db.records[j]->spec;
+		const char *od = record_domain(netd, o);
+		if (!od)
+			continue;
+		entries[entry_count++] = (struct owner_entry){
+		    !!o->vnet, o->vnet ? o->vnet : o->zone, record_owner(o, od), o, 0};
+	}
+	for (size_t i = 0; i < b.count; i++) {
+		const struct dns_record_spec *s = &b.specs[i];
+		if (b.fate[i] != BULK_NEW)
+			continue;
+		entries[entry_count++] =
+		    (struct owner_entry){!!s->vnet, s->vnet ? s->vnet : s->zone,
+					 record_owner(s, b.domains[i]), s, i + 1};
+	}
+	r = bulk_check_cnames(entries, entry_count, err);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < b.count; i++)
+		updated += b.fate[i] == BULK_TTL;
+	if (dry_run) {
+		/* checked, nothing written: the CLI checks a file that needs
+		 * several calls before adding any of it */
+		*ret_result = json_pack("{s:I, s:I, s:I, s:b}", "added", (json_int_t)added,
+					"updated", (json_int_t)updated, "unchanged",
+					(json_int_t)(b.count - added - updated), "dry_run", 1);
+		r = 0;
+		goto out;
+	}
+
+	/* One file for every new record: written whole or not at all. */
+	fresh = xcalloc(added + 1, sizeof(*fresh));
+	for (size_t i = 0; i < b.count; i++) {
+		if (b.fate[i] != BULK_NEW)
+			continue;
+		struct dns_record *rec = xcalloc(1, sizeof(*rec));
+		rec->spec = b.specs[i];
+		memset(&b.specs[i], 0, sizeof(b.specs[i]));
+		rec->batch = true;
+		fresh[fresh_count++] = rec;
+	}
+	if (fresh_count > 0) {
+		_cleanup_free_ char *first = spec_key(&fresh[0]->spec);
+		uint64_t h = fnv64(first) ^ (uint64_t)fresh_count ^ now_us();
+		char file[32];
+		do {
+			snprintf(file, sizeof(file), "b%015llx.json",
+				 (unsigned long long)(h & 0xfffffffffffffffull));
+			h++;
+		} while (file_taken(file));
+		json_auto_t *list = json_array();
+		for (size_t i = 0; i < fresh_count; i++) {
+			snprintf(fresh[i]->file, sizeof(fresh[i]->file), "%s", file);
+			json_array_append_new(list, record_json(&fresh[i]->spec));
+		}
+		json_auto_t *o = json_pack("{s:O}", "records", list);
+		r = state_write_json(db.records_fd, file, o);
+		if (r < 0) {
+			for (size_t i = 0; i < fresh_count; i++)
+				record_free(fresh[i]);
+			r = pw_error_set(err, r, "cannot save records: %s", strerror(-r));
+			goto out;
+		}
+		for (size_t i = 0; i < fresh_count; i++) {
+			records_append(fresh[i]);
+			broadcast(netd, "record.added", record_json(&fresh[i]->spec));
+		}
+	}
+	/* New TTLs of existing records: each file rewritten once. */
+	for (size_t i = 0; i < b.count; i++) {
+		if (b.fate[i] != BULK_TTL)
+			continue;
+		db.records[b.existing[i]]->spec.ttl = b.specs[i].ttl;
+	}
+	for (size_t i = 0; i < b.count; i++) {
+		if (b.fate[i] != BULK_TTL)
+			continue;
+		struct dns_record *old = db.records[b.existing[i]];
+		bool done = false;
+		for (size_t k = 0; k < i && !done; k++)
+			done = b.fate[k] == BULK_TTL && old->batch &&
+			       streq(db.records[b.existing[k]]->file, old->file);
+		if (!done) {
+			r = record_file_save(old->file, old->batch, old);
+			if (r < 0) {
+				r = pw_error_set(err, r, "cannot save record: %s", strerror(-r));
+				goto out;
+			}
+		}
+		broadcast(netd, "record.added", record_json(&old->spec));
+	}
+	*ret_result =
+	    json_pack("{s:I, s:I, s:I}", "added", (json_int_t)added, "updated", (json_int_t)updated,
+		      "unchanged", (json_int_t)(b.count - added - updated));
+	r = 0;
+out:
+	for (size_t i = 0; i < entry_count; i++)
+		free(entries[i].owner);
+	free(entries);
+	if (ki.keys)
+		key_index_done(&ki);
+	bulk_call_done(&b);
+	return r;
 }
 
 int dns_rpc_record_add(struct rpc_request *req, void *userdata, json_t **ret_result,
@@ -577,6 +1060,8 @@ int dns_rpc_record_add(struct rpc_request *req, void *userdata, json_t **ret_res
 
 	if (db.records_fd < 0)
 		return pw_error_set(err, -EAGAIN, "dns records are not available");
+	if (json_object_get(req->params, "records"))
+		return record_add_bulk(netd, req->params, ret_result, err);
 	r = parse_spec(req->params, &s, true, true, err);
 	if (r < 0)
 		return r;
@@ -609,9 +1094,7 @@ int dns_rpc_record_add(struct rpc_request *req, void *userdata, json_t **ret_res
 			if (old->spec.ttl != s.ttl) {
 				unsigned saved = old->spec.ttl;
 				old->spec.ttl = s.ttl;
-				json_t *o = record_json(&old->spec);
-				r = state_write_json(db.records_fd, old->file, o);
-				json_decref(o);
+				r = record_file_save(old->file, old->batch, old);
 				if (r < 0) {
 					old->spec.ttl = saved;
 					r = pw_error_set(err, r, "cannot save record: %s",
@@ -640,17 +1123,60 @@ out:
 	return r;
 }
 
-static int record_delete_at(struct netd *netd, size_t i, struct pw_error *err)
+/* Deletes the records marked in victims (db.record_count flags): single
+ * files removed, each batch file touched rewritten once with what stays.
+ * On a failed write nothing is removed from the table (a file already
+ * removed just drops its record at the next start). */
+static int records_delete(struct netd *netd, bool *victims, unsigned *ret_removed,
+			  struct pw_error *err)
 {
-	struct dns_record *rec = db.records[i];
-	int r = state_remove(db.records_fd, rec->file);
-	if (r < 0)
-		return pw_error_set(err, r, "cannot remove record file: %s", strerror(-r));
-	memmove(db.records + i, db.records + i + 1,
-		(db.record_count - i - 1) * sizeof(*db.records));
-	db.record_count--;
-	broadcast(netd, "record.removed", record_json(&rec->spec));
-	record_free(rec);
+	int r;
+	size_t n = db.record_count;
+	/* the batch files touched, each once */
+	_cleanup_free_ const char **batches = xcalloc(n + 1, sizeof(char *));
+	size_t batch_count = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!victims[i])
+			continue;
+		struct dns_record *rec = db.records[i];
+		if (!rec->batch) {
+			r = state_remove(db.records_fd, rec->file);
+			if (r < 0)
+				return pw_error_set(err, r, "cannot remove record file: %s",
+						    strerror(-r));
+			continue;
+		}
+		bool seen = false;
+		for (size_t b = 0; b < batch_count && !seen; b++)
+			seen = streq(batches[b], rec->file);
+		if (!seen)
+			batches[batch_count++] = rec->file;
+	}
+	/* take the victims out of the table, keeping them for the events */
+	_cleanup_free_ struct dns_record **gone = xcalloc(n + 1, sizeof(*gone));
+	size_t gone_count = 0, kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (victims[i])
+			gone[gone_count++] = db.records[i];
+		else
+			db.records[kept++] = db.records[i];
+	}
+	db.record_count = kept;
+	for (size_t b = 0; b < batch_count; b++) {
+		r = record_file_save(batches[b], true, NULL);
+		if (r < 0) {
+			/* put them back: the batch file still holds them */
+			for (size_t i = 0; i < gone_count; i++)
+				records_append(gone[i]);
+			return pw_error_set(err, r, "cannot rewrite record file: %s", strerror(-r));
+		}
+	}
+	for (size_t i = 0; i < gone_count; i++) {
+		broadcast(netd, "record.removed", record_json(&gone[i]->spec));
+		record_free(gone[i]);
+	}
+	if (ret_removed)
+		*ret_removed = (unsigned)gone_count;
 	return 0;
 }
 
@@ -687,24 +1213,18 @@ int dns_rpc_record_remove(struct rpc_request *req, void *userdata, json_t **ret_
 			}
 	}
 	unsigned removed = 0;
-	for (size_t i = 0; i < db.record_count;) {
+	_cleanup_free_ bool *victims = xcalloc(db.record_count + 1, sizeof(bool));
+	for (size_t i = 0; i < db.record_count; i++) {
 		struct dns_record_spec *o = &db.records[i]->spec;
-		bool match = !!o->vnet == !!s.vnet &&
+		victims[i] = !!o->vnet == !!s.vnet &&
 			     streq(o->vnet ? o->vnet : o->zone, s.vnet ? s.vnet : s.zone) &&
 			     streq(o->name, s.name) && streq(o->type, s.type) &&
 			     (!had_value || streq(o->value, s.value));
-		if (!match) {
-			i++;
-			continue;
-		}
-		r = record_delete_at(netd, i, err);
-		if (r < 0) {
-			spec_done(&s);
-			return r;
-		}
-		removed++;
 	}
 	spec_done(&s);
+	r = records_delete(netd, victims, &removed, err);
+	if (r < 0)
+		return r;
 	*ret_result = json_pack("{s:I}", "removed", (json_int_t)removed);
 	return 0;
 }
@@ -802,15 +1322,12 @@ int dns_rpc_zone_delete(struct rpc_request *req, void *userdata, json_t **ret_re
 		return 0; /* deleting what is gone succeeds */
 	/* its records first, so a crash leaves a zone without records rather
 	 * than records without a zone */
-	for (size_t i = 0; i < db.record_count;) {
-		if (db.records[i]->spec.zone && streq(db.records[i]->spec.zone, lname)) {
-			r = record_delete_at(netd, i, err);
-			if (r < 0)
-				return r;
-		} else {
-			i++;
-		}
-	}
+	_cleanup_free_ bool *victims = xcalloc(db.record_count + 1, sizeof(bool));
+	for (size_t i = 0; i < db.record_count; i++)
+		victims[i] = db.records[i]->spec.zone && streq(db.records[i]->spec.zone, lname);
+	r = records_delete(netd, victims, NULL, err);
+	if (r < 0)
+		return r;
 	_cleanup_free_ char *file = xasprintf("%s.json", lname);
 	r = state_remove(db.zones_fd, file);
 	if (r < 0)

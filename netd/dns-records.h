@@ -24,6 +24,10 @@
  * snapshot dnsd reads (100,000 records is ~10 MiB of JSON). */
 #define DNS_RECORDS_MAX 100000
 #define DNS_ZONES_MAX	1024
+/* Records in one bulk dns.record.add: its work (one validation pass, one
+ * state file) stays well under a second; the 1 MiB request line bounds it
+ * about as much (some 20,000 short records). */
+#define DNS_RECORDS_PER_CALL 50000
 /* Default and maximum TTL of admin records (one day, as caches cap). */
 #define DNS_RECORD_TTL_DEFAULT 300
 #define DNS_RECORD_TTL_MAX     86400

@@ -4,7 +4,8 @@
 # (OPT echoed, buffer size honoured, BADVERS, unknown options ignored);
 # 0x20 case kept; FORMERR, NOTIMP, REFUSED where due; responses (QR set)
 # dropped; malformed packets answered or dropped, one reply per query at
-# most, and the server keeps serving; idle TCP connections are closed.
+# most, and the server keeps serving; idle TCP connections are closed, and
+# one that never sends a whole query sooner.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dns-lib.sh"
 
@@ -148,14 +149,32 @@ check(replies <= sent, "more replies (%d) than packets (%d)" % (replies, sent))
 r = udp(query(11, "web.prod.internal"))
 check(len(r) == 1 and r[0][-4:] == bytes([10, 1, 0, 2]), "still serving after garbage")
 
-# An idle TCP connection is closed by the server (RFC 7766 6.2.3; 10 s).
+# An idle TCP connection is closed by the server (RFC 7766 6.2.3; 10 s
+# after its last answer); one that never sends a whole query is closed by
+# the query deadline (3 s from accept).
 import time
 t = socket.create_connection((server, 53), timeout=15)
+m = query(12, "web.prod.internal")
+t.sendall(struct.pack(">H", len(m)) + m)
+check(len(t.recv(2)) == 2, "no TCP answer")
+t.settimeout(0.2)
+try:
+    while t.recv(4096):
+        pass
+except socket.timeout:
+    pass
+t.settimeout(15)
 start = time.time()
 check(t.recv(10) == b"", "idle connection not closed")
 idle = time.time() - start
-check(9 <= idle <= 13, "idle timeout after %.1f s" % idle)
-print("ok", replies, "replies to", sent, "packets; idle TCP closed after %.1f s" % idle)
+check(9 <= idle <= 12, "idle timeout after %.1f s" % idle)
+t = socket.create_connection((server, 53), timeout=15)
+start = time.time()
+check(t.recv(10) == b"", "silent connection not closed")
+silent = time.time() - start
+check(2.5 <= silent <= 5, "silent connection closed after %.1f s" % silent)
+print("ok", replies, "replies to", sent, "packets; idle TCP closed after %.1f s, silent "
+      "after %.1f s" % (idle, silent))
 EOF
 out=$(in_ns web python3 "$T/probe.py" $GW) || fail "probe: $out"
 log "$out"

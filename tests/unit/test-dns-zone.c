@@ -296,6 +296,53 @@ static void test_feed_json(void **state)
 	model_done(&m);
 }
 
+static void test_unchanged_marks_seen(void **state)
+{
+	/* what a sliced snapshot relies on: an object the model has as it is
+	 * is only marked seen (and survives the end); one that differs is
+	 * not, so it can be kept aside for the swap */
+	struct model m;
+	struct pw_error err = {0};
+	json_error_t jerr;
+	model_init(&m, NULL);
+	json_t *g = json_loads("{\"id\":\"web\",\"attachments\":[{\"vnet\":\"prod\","
+			       "\"addresses\":[\"10.1.0.2\"]}]}",
+			       0, &jerr);
+	json_t *r = json_loads("{\"vnet\":\"prod\",\"name\":\"db\",\"type\":\"A\","
+			       "\"value\":\"10.1.0.9\",\"ttl\":300}",
+			       0, &jerr);
+	struct group_info gi;
+	struct record_info ri;
+	set_vnet(&m, "prod", "10.1.0.0/24", "10.1.0.1");
+	assert_int_equal(feed_parse_group(g, &gi, &err), 0);
+	assert_false(model_group_unchanged(&m, &gi)); /* not there yet */
+	model_group_set(&m, &gi);
+	group_info_done(&gi);
+	assert_int_equal(feed_parse_record(r, &ri, &err), 0);
+	model_record_set(&m, &ri);
+	record_info_done(&ri);
+
+	model_snapshot_begin(&m);
+	assert_int_equal(feed_parse_group(g, &gi, &err), 0);
+	assert_true(model_group_unchanged(&m, &gi));
+	group_info_done(&gi);
+	assert_int_equal(feed_parse_record(r, &ri, &err), 0);
+	ri.ttl = 60; /* differs: not marked */
+	assert_false(model_record_unchanged(&m, &ri));
+	record_info_done(&ri);
+	struct vnet_info vi = {0};
+	snprintf(vi.name, sizeof(vi.name), "prod");
+	assert_false(model_vnet_unchanged(&m, &vi)); /* no subnets: differs */
+	model_snapshot_end(&m);
+	/* the group stayed; the record and the VNet were not seen: gone */
+	assert_int_equal(m.groups.count, 1);
+	assert_int_equal(m.records.count, 0);
+	assert_int_equal(m.views.count, 0);
+	json_decref(g);
+	json_decref(r);
+	model_done(&m);
+}
+
 static void test_many_names(void **state)
 {
 	/* 10,000 groups: every one resolves, removal leaves the table empty */
@@ -330,6 +377,7 @@ int main(void)
 	    cmocka_unit_test(test_records_and_zones),
 	    cmocka_unit_test(test_cname_loop_is_cut),
 	    cmocka_unit_test(test_feed_json),
+	    cmocka_unit_test(test_unchanged_marks_seen),
 	    cmocka_unit_test(test_many_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
