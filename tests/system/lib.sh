@@ -4,6 +4,10 @@
 # namespaces it makes ($NS_PREFIX) and a cleanup trap that kills the
 # processes it started (by PID), deletes its netns and mounts, and fails the
 # test if a sanitizer reported anything in a daemon log.
+# With pipefail, `cmd | grep -q X` fails when cmd writes in pieces (nft
+# flushes every token, ldd every line): grep exits at the first match and
+# cmd dies of SIGPIPE on its next write. Grep captured output instead:
+# `grep -q X <<<"$(cmd)"`.
 set -euo pipefail
 
 PODWIRE_BUILD=${PODWIRE_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../build" && pwd)}

@@ -84,7 +84,7 @@ pm='"runtimeConfig":{"portMappings":[{"hostPort":8080,"containerPort":80,"protoc
 conf 1.1.0 "$pm" | cni ADD c3 "$ns3" >/dev/null || fail "ADD with portMappings failed"
 assert_eq "$(pw group show c3 --json | python3 -c 'import json,sys; print([(p["host_port"], p["port"], p["proto"]) for p in json.load(sys.stdin)["ports"]])')" \
 	"[(8080, 80, 'tcp'), (5353, 53, 'udp')]" "c3's published ports"
-in_ns h nft list map inet podwire ports4 | grep -q "tcp . 8080 : 10.88.1." || fail "8080 not in the DNAT map"
+grep -q "tcp . 8080 : 10.88.1." <<<"$(in_ns h nft list map inet podwire ports4)" || fail "8080 not in the DNAT map"
 ns4=$(make_group_ns c4)
 out=$(conf 1.1.0 '"runtimeConfig":{"portMappings":[{"hostPort":8080,"containerPort":81,"protocol":"tcp"}]}' | cni ADD c4 "$ns4") &&
 	fail "a port held by c3 accepted"

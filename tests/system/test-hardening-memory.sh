@@ -25,7 +25,7 @@ SLACK_KIB=256
 plain=${PODWIRE_PLAIN_BUILD:-}
 if [ -z "$plain" ]; then
 	for dir in "${PODWIRE_BUILD%-asan}" "$PODWIRE_BUILD/../build"; do
-		if [ -x "$dir/podwire-netd" ] && ! ldd "$dir/podwire-netd" | grep -q libasan; then
+		if [ -x "$dir/podwire-netd" ] && ! grep -q libasan <<<"$(ldd "$dir/podwire-netd")"; then
 			plain=$(cd "$dir" && pwd)
 			break
 		fi
@@ -36,7 +36,7 @@ if [ -z "$plain" ] || [ ! -x "$plain/podwire-netd" ]; then
 		"(set PODWIRE_PLAIN_BUILD)"
 	exit 0
 fi
-if ldd "$plain/podwire-netd" | grep -q libasan; then
+if grep -q libasan <<<"$(ldd "$plain/podwire-netd")"; then
 	fail "PODWIRE_PLAIN_BUILD=$plain is a sanitizer build"
 fi
 log "measuring $plain/podwire-netd"

@@ -164,7 +164,7 @@ pw group detach a1
 pw group attach x1 --netns "/run/netns/${NS_PREFIX}x1" --vnet b --publish 8080:80 >/dev/null
 serve x1 80/tcp
 wait_until test "$(ask out tcp 192.0.2.1 8080)" = "192.0.2.2 80"
-in_ns h nft list map inet podwire ports4 | grep -q "10.2.0.3" || fail "x1's port not in the map"
+grep -q "10.2.0.3" <<<"$(in_ns h nft list map inet podwire ports4)" || fail "x1's port not in the map"
 pw group detach x1
 pw group detach a2
 [ -z "$(in_ns h nft list map inet podwire ports4 | grep -E '10\.[0-9]+\.0\.[0-9]+ \. ')" ] ||
