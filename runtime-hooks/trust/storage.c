@@ -401,8 +401,19 @@ static int identity_read(const struct storage_location *loc, const char *contain
 	if (r == 0)
 		return pw_error_set(err, -ENOENT, "image %.12s of container %.12s is not in %s",
 				    id->image_id, container_id, loc->graph_root);
-	snprintf(id->image_name, sizeof(id->image_name), "%s",
-		 json_string_value(json_array_get(json_object_get(image, "names"), 0)) ?: "");
+	/* The name the container was made from (podman records it in the
+	 * container's metadata), else the image's first name: images with the
+	 * same content share one record and collect every name. */
+	{
+		json_auto_t *metadata = json_loads(
+		    json_string_value(json_object_get(container, "metadata")) ?: "", 0, NULL);
+		const char *name = json_string_value(json_object_get(metadata, "image-name"));
+
+		if (!name)
+			name =
+			    json_string_value(json_array_get(json_object_get(image, "names"), 0));
+		snprintf(id->image_name, sizeof(id->image_name), "%s", name ?: "");
+	}
 	copy_id(id->top_layer, json_object_get(image, "layer"));
 
 	/* The container's own layer must sit on the image's top layer: its
