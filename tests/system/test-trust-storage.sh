@@ -80,6 +80,7 @@ make_image() {
 	rm -rf "$T/img" && mkdir -p "$T/img/bin"
 	cp "$(command -v busybox)" "$T/img/bin/busybox"
 	ln -s busybox "$T/img/bin/sh"
+	ln -s busybox "$T/img/bin/sleep"
 	echo "$1" >"$T/img/name"
 	tar -C "$T/img" -cf "$T/img.tar" .
 	pm import "$T/img.tar" "localhost/$1:1" >/dev/null
@@ -95,7 +96,8 @@ pull() { sk copy -q --src-tls-verify=false "docker://$REG/$1" "${STORE}$REG/$1";
 # container NAME IMAGE: prints the bundle path of a new container.
 container() {
 	local id
-	id=$(pm create --name "$1" "$2" sh </dev/null)
+	id=$(pm create --name "$1" --cgroup-parent "/$PODMAN_CGROUP" --network none \
+		--ulimit nofile=4096:4096 --ulimit nproc=4096:4096 "$2" sleep 600 </dev/null)
 	echo "$PODMAN_DIR/root/vfs-containers/$id/userdata"
 }
 
@@ -196,10 +198,12 @@ trusted "$b_signed" --gpg-keyring "$T/alice.asc" --repository "$REG/app"
 trusted "$b_cos" --cosign-key "$T/cosign.pub" --repository "$REG/cos"
 # Both keys of a keyset: either signature format will do.
 trusted "$b_cos" --cosign-key "$T/cosign.pub" --gpg-keyring "$T/alice.asc"
-# The rootfs podman mounts for the container is its layer.
-rootfs=$(pm mount c-signed)
+# The rootfs the runtime gets in config.json (what the hook will read) is
+# the container's layer: podman init makes the OCI container.
+pm init c-signed >/dev/null || fail "podman init c-signed"
+rootfs=$(jq -r .root.path "$b_signed/config.json")
+log "config.json root.path: $rootfs"
 trusted "$b_signed" --gpg-keyring "$T/alice.asc" --rootfs "$rootfs"
-pm umount c-signed >/dev/null
 
 log "refused"
 refused unsigned "$b_plain" --gpg-keyring "$T/alice.asc"
