@@ -28,8 +28,9 @@ packages=(
 	podman
 	# content trust (podwire-trust, docs/trust.md): OpenSSL verifies cosign
 	# signatures, gpgme (which runs gpg) GPG ones; its tests sign images
-	# with gpg, openssl and skopeo and serve them from a local registry
-	libssl-dev openssl libgpgme-dev gnupg skopeo docker-registry
+	# with gpg, openssl and skopeo and serve them from a local registry;
+	# strace shows which programs gpgme starts
+	libssl-dev openssl libgpgme-dev gnupg skopeo docker-registry strace
 )
 
 missing=()

@@ -31,6 +31,21 @@ void gpg_verifier_close(struct gpg_verifier *v)
 	v->home[0] = '\0';
 }
 
+static int write_gpg_conf(const char *home)
+{
+	char path[PATH_MAX];
+	_cleanup_fclose_ FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "%s/gpg.conf", home);
+	f = fopen(path, "wxe");
+	if (!f)
+		return -errno;
+	fputs("no-autostart\n", f);
+	if (fflush(f) != 0)
+		return -errno;
+	return 0;
+}
+
 static int gpg_fail(struct pw_error *err, int r, const char *what, gpgme_error_t gerr)
 {
 	return pw_error_set(err, r, "%s: %s", what, gpgme_strerror(gerr));
@@ -46,6 +61,10 @@ int gpg_verifier_open(const char *keyring_path, struct gpg_verifier *ret, struct
 	int r;
 
 	*ret = v;
+	/* gpgme would otherwise run gpgconf three times, gpgsm and gpg once
+	 * more to discover engines we do not use: gpg is at gpgme's built-in
+	 * path on Debian. */
+	gpgme_set_global_flag("disable-gpgconf", "1");
 	gpgme_check_version(NULL);
 	gerr = gpgme_data_new_from_file(&keys, keyring_path, 1);
 	if (gerr) {
@@ -57,6 +76,14 @@ int gpg_verifier_open(const char *keyring_path, struct gpg_verifier *ret, struct
 		 strempty(tmp) ? "/tmp" : tmp);
 	if (!mkdtemp(v.home))
 		return pw_error_set(err, -errno, "gpg home %s: %m", v.home);
+	/* gpg starts a gpg-agent for the home on import, which would outlive
+	 * us (and the hook that runs us): public keys and verification need
+	 * none. */
+	r = write_gpg_conf(v.home);
+	if (r < 0) {
+		gpg_verifier_close(&v);
+		return pw_error_set(err, r, "gpg home: gpg.conf: %s", strerror(-r));
+	}
 	gerr = gpgme_new(&v.ctx);
 	if (!gerr)
 		gerr = gpgme_ctx_set_engine_info(v.ctx, GPGME_PROTOCOL_OpenPGP, NULL, v.home);
