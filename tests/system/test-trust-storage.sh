@@ -246,6 +246,17 @@ jq --arg id "$plain_id" --arg d "$plain_digest" --argjson size "$signed_sig" \
 cp "$T/images.json" "$PODMAN_DIR/root/vfs-images/images.json"
 refused "digest mismatch" "$b_plain" --gpg-keyring "$T/alice.asc"
 
+# --json: one object for the next step's hook to log and count.
+rc=0
+"$TRUST" verify --storage-root "$PODMAN_DIR/root" --bundle "$b_evil" --gpg-keyring "$T/alice.asc" \
+	--json >"$T/verdict.json" 2>/dev/null || rc=$?
+assert_eq "$rc" 1 "exit status of a refused --json verify"
+assert_eq "$(jq -r '[.trusted, .reason, .image] | join(" ")' "$T/verdict.json")" \
+	"false wrong key $REG/evil:1" "JSON verdict"
+"$TRUST" verify --storage-root "$PODMAN_DIR/root" --bundle "$b_cos" --cosign-key "$T/cosign.pub" \
+	--json >"$T/verdict.json" || fail "--json verify of the cosign image"
+assert_eq "$(jq -r '[.trusted, .reason] | join(" ")' "$T/verdict.json")" "true trusted" "JSON verdict"
+
 # A usage error is not a verdict.
 rc=0
 "$TRUST" verify --storage-root "$PODMAN_DIR/root" --bundle "$b_signed" 2>/dev/null || rc=$?
