@@ -26,6 +26,11 @@ packages=(
 	dpkg-dev debhelper fakeroot lintian systemd
 	# podman tests: podman (conmon, runc and containers-common come as its dependencies)
 	podman
+	# content trust (podwire-trust, docs/trust.md): OpenSSL verifies cosign
+	# signatures, gpgme (which runs gpg) GPG ones; its tests sign images
+	# with gpg, openssl and skopeo and serve them from a local registry;
+	# strace shows which programs gpgme starts
+	libssl-dev openssl libgpgme-dev gnupg skopeo docker-registry strace
 )
 
 missing=()
@@ -48,3 +53,12 @@ echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# Debian's docker-registry enables and starts a registry on every address,
+# port 5000, when installed; the tests run private ones in their own netns,
+# so one just installed for them is stopped and disabled again.
+for p in "${missing[@]}"; do
+	if [ "$p" = docker-registry ] && [ -d /run/systemd/system ]; then
+		systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+	fi
+done
