@@ -20,6 +20,7 @@
 #include <libmnl/libmnl.h>
 
 #include "link-monitor.h"
+#include "netlink-events.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -132,40 +133,26 @@ static const char *deleted_name(const struct link_monitor *m, const struct nlmsg
 	return NULL;
 }
 
+/* netlink_events_drain() callback: 1 for a deletion passed on. */
+static int link_monitor_message(const struct nlmsghdr *nlh, void *userdata)
+{
+	struct link_monitor *monitor = userdata;
+	const char *name = deleted_name(monitor, nlh);
+
+	if (!name)
+		return 0;
+	monitor->cb(name, monitor->userdata);
+	return 1;
+}
+
 int link_monitor_process(struct link_monitor *monitor)
 {
-	_cleanup_free_ char *buf = xmalloc(MNL_SOCKET_BUFFER_SIZE);
-	int seen = 0;
-	bool lost = false;
+	bool lost;
+	int seen;
 
-	for (;;) {
-		const struct nlmsghdr *nlh;
-		ssize_t len =
-		    recv(mnl_socket_get_fd(monitor->nl), buf, MNL_SOCKET_BUFFER_SIZE, MSG_DONTWAIT);
-		int remaining;
-
-		if (len < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			if (errno == ENOBUFS) {
-				lost = true;
-				continue;
-			}
-			return log_error_errno(-errno, "link monitor: reading events: %m");
-		}
-		remaining = (int)len;
-		for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, remaining);
-		     nlh = mnl_nlmsg_next(nlh, &remaining)) {
-			const char *name = deleted_name(monitor, nlh);
-
-			if (name) {
-				monitor->cb(name, monitor->userdata);
-				seen++;
-			}
-		}
-	}
+	seen = netlink_events_drain(monitor->nl, link_monitor_message, monitor, &lost);
+	if (seen < 0)
+		return log_error_errno(seen, "link monitor: reading events");
 	if (lost) {
 		log_warn("link monitor: events were lost; checking every group's links");
 		monitor->cb(NULL, monitor->userdata);

@@ -21,6 +21,7 @@
 #include <libmnl/libmnl.h>
 
 #include "log.h"
+#include "netlink-events.h"
 #include "nft-monitor.h"
 #include "xalloc.h"
 
@@ -132,34 +133,19 @@ static int nft_monitor_foreign_deletion(const struct nft_monitor *m, const struc
 	return 0;
 }
 
+static int nft_monitor_message(const struct nlmsghdr *nlh, void *userdata)
+{
+	return nft_monitor_foreign_deletion(userdata, nlh);
+}
+
 int nft_monitor_process(struct nft_monitor *monitor)
 {
-	_cleanup_free_ char *buf = xmalloc(MNL_SOCKET_BUFFER_SIZE);
-	int seen = 0;
-	bool lost = false;
+	bool lost;
+	int seen;
 
-	for (;;) {
-		const struct nlmsghdr *nlh;
-		ssize_t len =
-		    recv(mnl_socket_get_fd(monitor->nl), buf, MNL_SOCKET_BUFFER_SIZE, MSG_DONTWAIT);
-		int remaining;
-
-		if (len < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			if (errno == ENOBUFS) {
-				lost = true;
-				continue;
-			}
-			return log_error_errno(-errno, "nftables monitor: reading events: %m");
-		}
-		remaining = (int)len;
-		for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, remaining);
-		     nlh = mnl_nlmsg_next(nlh, &remaining))
-			seen += nft_monitor_foreign_deletion(monitor, nlh);
-	}
+	seen = netlink_events_drain(monitor->nl, nft_monitor_message, monitor, &lost);
+	if (seen < 0)
+		return log_error_errno(seen, "nftables monitor: reading events");
 	if (seen || lost) {
 		if (seen)
 			log_info("nftables: table podwire changed by someone else changes=%d",
