@@ -1,9 +1,9 @@
 # The nftables test driver (tests/system/nft-driver.c): loads and changes
 # table inet podwire from the command line for tests/system/test-nft-*.sh.
-# It links nft.o and nft-monitor.o alone, not all of libnetd.a, so it needs
+# It links nft.o, nft-monitor.o and netlink-events.o alone, not all of libnetd.a, so it needs
 # nothing else of netd.
 $(BUILD)/tests/nft-driver: $(BUILD)/tests/system/nft-driver.o $(BUILD)/netd/nft.o \
-		$(BUILD)/netd/nft-monitor.o $(BUILD)/liblib.a
+		$(BUILD)/netd/nft-monitor.o $(BUILD)/netd/netlink-events.o $(BUILD)/liblib.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libmnl libnftnl 2>/dev/null) -lpthread
 
