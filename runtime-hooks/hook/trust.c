@@ -229,8 +229,13 @@ static void first_line(const char *text, char *buf, size_t size)
 
 static void copy_text(char *dst, size_t size, const char *src)
 {
-	/* Cut, not refused: these fields are for people and logs. */
+	/* Cut, not refused: these fields are for people and logs. Control
+	 * characters (a newline in a path) would split the hook's one line
+	 * and netd and volumed refuse them in a verdict. */
 	snprintf(dst, size, "%s", src);
+	for (char *p = dst; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			*p = '?';
 }
 
 int trust_verdict_parse(int wait_status, const char *out, size_t out_len, const char *err_text,
@@ -318,11 +323,15 @@ void trust_refusal_message(const struct trust_check *check, size_t object, struc
 	const struct trust_object *o = &check->objects[object];
 	const struct trust_verdict_info *v = &check->keysets[o->keyset].verdict;
 
-	/* The reason already says it all for a missing keyset. */
-	if (streq(v->reason, v->message))
+	/* No image at all (a hand-made rootfs): nothing to name. */
+	if (streq(v->image, "(no image)"))
 		pw_error_set(err, -EPERM,
-			     "%s '%s' admits only signed images (trust enforce): image %s (%s): %s",
-			     object_kind(o), o->name, v->image, v->digest, v->reason);
+			     "%s '%s' admits only signed images (trust enforce): no image: %s: %s",
+			     object_kind(o), o->name, v->reason, v->message);
+	/* A missing keyset: the image was not looked at. */
+	else if (!check->keysets[o->keyset].found)
+		pw_error_set(err, -EPERM, "%s '%s' admits only signed images (trust enforce): %s",
+			     object_kind(o), o->name, v->reason);
 	else
 		pw_error_set(err, -EPERM,
 			     "%s '%s' admits only signed images (trust enforce): image %s (%s): "

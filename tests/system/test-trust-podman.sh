@@ -55,6 +55,9 @@ pw vnet create open --subnet 10.88.4.0/24 --trust audit --trust-keys gpgk >/dev/
 pw vnet create plainnet --subnet 10.88.5.0/24 >/dev/null
 pw share create vault --trust enforce --trust-keys cosk >/dev/null
 track_share vault
+# volumed checks only the keyset name's syntax: this one does not exist.
+pw share create ghost --trust enforce --trust-keys nokeys >/dev/null
+track_share ghost
 
 # The shipped hooks.d file with our binary, run dir and storage; the hook
 # gets exactly this env (sanitizer reports go to files the cleanup checks;
@@ -97,8 +100,8 @@ refused() {
 	out=$(cat "$T/run-$name.out")
 	log "$name: $out"
 	assert_contains "$out" "podwire-hook: createRuntime " "podman's error for $name"
-	assert_contains "$out" "admits only signed images (trust enforce): image " "podman's error for $name"
-	assert_contains "$out" "): $reason" "the reason for $name"
+	assert_contains "$out" "admits only signed images (trust enforce): " "podman's error for $name"
+	assert_contains "$out" ": $reason" "the reason for $name"
 	pm rm -f -t 0 "$name" >/dev/null 2>&1 || true
 }
 ip_of() { pexec "$1" ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1; }
@@ -176,6 +179,45 @@ assert_contains "$users" "$vault_ok_id" "the signed container uses vault"
 assert_eq "$(denied share vault enforce)" 1 "enforce denials on vault"
 # A GPG keyset does not trust a cosign signature: the wrong keyset for it.
 refused vault-gpg "$REG/app:1" unsigned podwire.volumes=vault:/vault
+
+log "a share naming a missing keyset refuses every image"
+refused ghost-no "$REG/cos:1" "keyset 'nokeys' not found" podwire.volumes=ghost:/g
+assert_contains "$(cat "$T/run-ghost-no.out")" "share 'ghost' admits only signed images (trust enforce): keyset 'nokeys' not found" \
+	"the refusal for a missing keyset"
+assert_eq "$(denied share ghost enforce)" 1 "enforce denials on ghost"
+
+log "CRI-O's layout (bundle in the run root, ImageRef), run by runc"
+# CRI-O keeps a container's bundle at RUN/DRIVER-containers/ID/userdata
+# and names its image in io.kubernetes.cri-o.ImageRef. Made here from a
+# container podman created in the same storage, run by runc with the
+# storage container's id.
+crio_bundle() { # crio_bundle NAME IMAGE_REF: prints the container id
+	local id rootfs dir
+	id=$(pm create --name "$1" --network none "$REG/app:1" sleep 600 </dev/null)
+	rootfs=$(pm mount "$1")
+	dir=$PODMAN_DIR/run/vfs-containers/$id/userdata
+	make_bundle "$dir" "$rootfs" "\"podwire.vnet\":\"secure\",\"io.kubernetes.cri-o.ImageRef\":\"$2\""
+	jq --arg root "$PODMAN_DIR/root" --arg run "$PODMAN_DIR/run" --arg tmp "TMPDIR=$TMPDIR" \
+		'.hooks.createRuntime[0].args += ["--storage-root", $root, "--run-root", $run]
+		| .hooks.createRuntime[0].env += [$tmp]' "$dir/config.json" >"$dir/config.new"
+	mv "$dir/config.new" "$dir/config.json"
+	echo "$id"
+}
+app_image=$(pm inspect --format '{{.Image}}' web)
+plain_image=$(pm image inspect --format '{{.Id}}' "$REG/plain:1")
+crio_ok=$(crio_bundle crio-ok "sha256:$app_image")
+start_container "$crio_ok" "$PODMAN_DIR/run/vfs-containers/$crio_ok/userdata" ||
+	fail "the CRI-O-style container of the signed image was refused"
+cexec "$crio_ok" ping -c 1 -W 2 web >/dev/null || fail "the CRI-O-style container cannot ping web"
+# ImageRef naming another image than the storage's records: no identity.
+crio_bad=$(crio_bundle crio-bad "$plain_image")
+if start_container "$crio_bad" "$PODMAN_DIR/run/vfs-containers/$crio_bad/userdata" 2>"$T/crio-bad.err"; then
+	fail "a CRI-O-style container whose ImageRef is another image started"
+fi
+assert_contains "$(cat "$T/crio-bad.err")" "no identity: container ${crio_bad:0:12} runs image ${app_image:0:12}, not the runtime's image $plain_image" \
+	"the refusal of a wrong ImageRef"
+stop_container "$crio_ok"
+stop_container "$crio_bad"
 
 log "no policy: no podwire-trust run"
 PODMAN_FLAGS=(--hooks-dir "$T/hooks-nohelper.d")

@@ -243,6 +243,12 @@ static void test_verdict_long_fields(void **state)
 	assert_int_equal(trust_verdict_parse(EXITED(1), out, strlen(out), "", &v, &err), 0);
 	assert_int_equal(strlen(v.image), TRUST_IMAGE_MAX);
 	free(out);
+
+	/* A control character would split the hook's line (and netd refuses it). */
+	const char *ctl = "{\"trusted\":false,\"reason\":\"no identity\",\"image\":\"(no image)\","
+			  "\"digest\":\"(no digest)\",\"message\":\"rootfs /a\\nb: gone\\u007f\"}";
+	assert_int_equal(trust_verdict_parse(EXITED(1), ctl, strlen(ctl), "", &v, &err), 0);
+	assert_string_equal(v.message, "rootfs /a?b: gone?");
 }
 
 static void set_verdict(struct trust_check *c, const char *keyset, bool trusted,
@@ -290,6 +296,19 @@ static void test_decision(void **state)
 					 "enforce): image r/app:1 (sha256:11): unsigned: detail");
 	set_verdict(c, "dev", true, "trusted");
 	assert_int_equal(trust_check_refused(c), -1);
+
+	/* A hand-made rootfs: no image to name; a missing keyset: no detail. */
+	set_verdict(c, "prod", false, "no identity");
+	strcpy(c->keysets[c->objects[2].keyset].verdict.image, "(no image)");
+	assert_int_equal(trust_check_refused(c), 2);
+	trust_refusal_message(c, 2, &err);
+	assert_string_equal(err.message, "VNet 'secure' admits only signed images (trust enforce): "
+					 "no image: no identity: detail");
+	set_verdict(c, "prod", false, "keyset 'prod' not found");
+	c->keysets[c->objects[2].keyset].found = false;
+	trust_refusal_message(c, 2, &err);
+	assert_string_equal(err.message, "VNet 'secure' admits only signed images (trust enforce): "
+					 "keyset 'prod' not found");
 	free(c);
 
 	/* Audit only: the (untrusted) audit verdict travels; nothing refused. */
