@@ -188,11 +188,9 @@ int daemon_recv_many(struct rpc_client *client, const char *daemon, struct daemo
 		error = json_object_get(msg, "error");
 		if (error) {
 			const char *code = json_string_value(json_object_get(error, "code"));
-			const char *message = json_string_value(json_object_get(error, "message"));
 
-			calls[i].r = pw_error_set(&calls[i].error,
-						  -pw_error_errno_from_code(code ? code : "internal"),
-						  "%s", message ? message : "unknown error");
+			calls[i].r = -pw_error_errno_from_code(code ? code : "internal");
+			calls[i].error = json_incref(error);
 			continue;
 		}
 		calls[i].result = json_incref(json_object_get(msg, "result"));
@@ -208,8 +206,16 @@ void daemon_calls_done(struct daemon_call *calls, size_t count)
 	for (size_t i = 0; i < count; i++) {
 		json_decref(calls[i].params);
 		json_decref(calls[i].result);
-		calls[i].params = calls[i].result = NULL;
+		json_decref(calls[i].error);
+		calls[i].params = calls[i].result = calls[i].error = NULL;
 	}
+}
+
+int daemon_call_error(const struct daemon_call *call, struct pw_error *err)
+{
+	const char *message = json_string_value(json_object_get(call->error, "message"));
+
+	return pw_error_set(err, call->r, "%s", message ? message : "unknown error");
 }
 
 void group_net_set_domains(struct group_net *net, const struct hook_spec *spec,

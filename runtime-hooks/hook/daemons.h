@@ -38,21 +38,25 @@ int daemon_connect(const char *run_dir, const char *name, struct rpc_client **re
 
 /* Pipelined calls: _send writes every request in one send, _recv reads
  * the replies in order (netd and volumed answer a connection's requests in
- * order). A call's own failure (an error reply) lands in its r and error;
- * the return value is for the connection (no reply, a bad one). Use them
- * on a connection with no other call in flight. */
+ * order). A call's own failure (an error reply) lands in its r and error
+ * (daemon_call_error() makes the message); the return value is for the
+ * connection (no reply, a bad one). Use them on a connection with no other
+ * call in flight. Small (no message buffer): a start keeps 40 of them on
+ * the stack, and every stack page first touched is a page fault. */
 struct daemon_call {
 	const char *method;
 	json_t *params; /* owned; freed by daemon_calls_done */
 	json_t *result; /* owned; NULL on an error reply */
+	json_t *error;	/* owned; the error reply's "error" object */
 	int r;		/* 0, or the error reply's errno (negative) */
-	struct pw_error error;
 };
 int daemon_send_many(struct rpc_client *client, struct daemon_call *calls, size_t count,
 		     struct pw_error *err);
 int daemon_recv_many(struct rpc_client *client, const char *daemon, struct daemon_call *calls,
 		     size_t count, struct pw_error *err);
 void daemon_calls_done(struct daemon_call *calls, size_t count);
+/* Puts call's error reply message into err; returns call->r. */
+int daemon_call_error(const struct daemon_call *call, struct pw_error *err);
 
 /* With ret_net, also what netd_group_net() gives (from the reply). trust:
  * the hook's verdict (trust.c) or NULL; borrowed. */

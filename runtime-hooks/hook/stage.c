@@ -472,8 +472,9 @@ int hook_start(const char *run_dir, const struct trust_config *trust, struct oci
 	struct clients cl = {.run_dir = run_dir};
 	struct trust_clients trust_cl = {.get = get_client, .ctx = &cl};
 	struct hook_spec *spec = xmalloc(sizeof(*spec));
-	/* Keysets hold two paths each: too big for the stack. */
-	struct trust_check *check = xmalloc(sizeof(*check));
+	/* Keysets hold two paths each: too big for the stack; calloc'd (see
+	 * trust_check_run). */
+	struct trust_check *check = xcalloc(1, sizeof(*check));
 	struct member m = {0};
 	char group[GROUP_ID_MAX + 1];
 	int r;

@@ -98,7 +98,7 @@ static int query_policies(const struct trust_clients *cl, const struct hook_spec
 			continue;
 		}
 		if (vnets[i].r < 0) {
-			*err = vnets[i].error;
+			daemon_call_error(&vnets[i], err);
 			r = pw_error_wrap(err, vnets[i].r, "vnet '%s'", spec->vnets[i]);
 			break;
 		}
@@ -115,7 +115,7 @@ static int query_policies(const struct trust_clients *cl, const struct hook_spec
 		if (shares[i].r == -ENOENT)
 			continue;
 		if (shares[i].r < 0) {
-			*err = shares[i].error;
+			daemon_call_error(&shares[i], err);
 			r = pw_error_wrap(err, shares[i].r, "share '%s'", name);
 			break;
 		}
@@ -160,7 +160,7 @@ static int query_keysets(struct rpc_client *netd, struct trust_check *check, str
 			continue;
 		}
 		if (calls[i].r < 0) {
-			*err = calls[i].error;
+			daemon_call_error(&calls[i], err);
 			r = pw_error_wrap(err, calls[i].r, "keyset '%s'", ks->name);
 			break;
 		}
@@ -389,10 +389,8 @@ static int report_untrusted(struct rpc_client *netd, const struct hook_spec *spe
 	else
 		r = daemon_recv_many(netd, "netd", calls, count, err);
 	for (size_t i = 0; i < count && r >= 0; i++)
-		if (calls[i].r < 0) {
-			*err = calls[i].error;
-			r = calls[i].r;
-		}
+		if (calls[i].r < 0)
+			r = daemon_call_error(&calls[i], err);
 	daemon_calls_done(calls, count);
 	trace_step("trust.report");
 	/* Audit's whole point is the count: a report that does not reach
@@ -413,7 +411,6 @@ int trust_check_run(const struct trust_clients *cl, const struct trust_config *c
 	const char *run_root;
 	int refused, r;
 
-	*check = (struct trust_check){};
 	r = query_policies(cl, spec, check, err);
 	if (r < 0 || !trust_check_needed(check))
 		return r;

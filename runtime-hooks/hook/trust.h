@@ -164,9 +164,11 @@ struct trust_clients {
 	void *ctx;
 };
 
-/* The whole check (see the top of this file). On success *check holds the
- * policies and verdicts (and the VNets' domains); an untrusted image under
- * enforce is an error (after the report). */
+/* The whole check (see the top of this file). check must be zeroed (and
+ * is big, 400 KiB, mostly keyset paths: calloc it, so the pages a start
+ * without a policy never touches cost no page fault). On success it holds
+ * the policies and verdicts (and the VNets' domains); an untrusted image
+ * under enforce is an error (after the report). */
 int trust_check_run(const struct trust_clients *cl, const struct trust_config *cfg,
 		    const struct hook_spec *spec, const char *state_id, const char *bundle,
 		    const char *rootfs, json_t *annotations, struct trust_check *check,
