@@ -337,8 +337,10 @@ static int run_helpers(const struct trust_config *cfg, const struct trust_target
 	for (size_t i = 0; i < check->keyset_count; i++)
 		helper_run_done(&runs[i]);
 	trace_step("podwire-trust done");
+	/* The inner messages name the helper (cannot run PATH, podwire-trust
+	 * gave no verdict: ...). */
 	if (r < 0)
-		return pw_error_wrap(err, r, "trust check (%s)", helper);
+		return pw_error_wrap(err, r, "trust check");
 	return 0;
 }
 

@@ -227,7 +227,7 @@ run free "$REG/plain:1" podwire.vnet=plainnet ||
 if run r-nohelper "$REG/app:1" podwire.vnet=secure; then
 	fail "a container started on an enforce VNet without podwire-trust"
 fi
-assert_contains "$(cat "$T/run-r-nohelper.out")" "trust check (/nonexistent/podwire-trust)" \
+assert_contains "$(cat "$T/run-r-nohelper.out")" "trust check: cannot run /nonexistent/podwire-trust: No such file or directory" \
 	"a missing helper under enforce"
 pm rm -f -t 0 r-nohelper >/dev/null 2>&1 || true
 PODMAN_FLAGS=(--hooks-dir "$T/hooks.d")
