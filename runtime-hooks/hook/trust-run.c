@@ -52,9 +52,9 @@ static int query_policies(const struct trust_clients *cl, const struct hook_spec
 		bool seen = false;
 
 		for (size_t j = 0; j < share_count; j++)
-			seen = seen || streq(json_string_value(json_object_get(
-						 shares[j].params, "name")),
-					     spec->volumes[i].share);
+			seen = seen ||
+			       streq(json_string_value(json_object_get(shares[j].params, "name")),
+				     spec->volumes[i].share);
 		if (seen)
 			continue;
 		shares[share_count].method = "share.show";
@@ -184,8 +184,7 @@ static int query_keysets(struct rpc_client *netd, struct trust_check *check, str
 }
 
 /* podwire-trust next to the hook's own binary. */
-static int helper_path(const struct trust_config *cfg, char *buf, size_t size,
-		       struct pw_error *err)
+static int helper_path(const struct trust_config *cfg, char *buf, size_t size, struct pw_error *err)
 {
 	char self[PATH_MAX];
 	ssize_t n;
@@ -379,11 +378,11 @@ static int report_untrusted(struct rpc_client *netd, const struct hook_spec *spe
 		if (o->mode == TRUST_MODE_OFF || v->trusted)
 			continue;
 		calls[count].method = "trust.report";
-		calls[count++].params = json_pack(
-		    "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kind", o->share ? "share" : "vnet",
-		    "name", o->name, "mode", trust_mode_name(o->mode), "group", spec->group,
-		    "image", v->image, "digest", v->digest, "reason", v->reason, "message",
-		    v->message);
+		calls[count++].params =
+		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kind",
+			      o->share ? "share" : "vnet", "name", o->name, "mode",
+			      trust_mode_name(o->mode), "group", spec->group, "image", v->image,
+			      "digest", v->digest, "reason", v->reason, "message", v->message);
 	}
 	r = daemon_send_many(netd, calls, count, err);
 	if (r < 0)

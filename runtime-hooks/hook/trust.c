@@ -156,8 +156,8 @@ void trust_target_build(const char *state_id, const char *bundle, const char *bu
 	/* podman: the bundle is ROOT/DRIVER-containers/ID/userdata and ID is
 	 * the OCI id too; a bundle there naming another container would make
 	 * podwire-trust read that one's records. */
-	if (bundle_real && storage_bundle_split(bundle_real, &root_len, ret->driver,
-						ret->container_id) &&
+	if (bundle_real &&
+	    storage_bundle_split(bundle_real, &root_len, ret->driver, ret->container_id) &&
 	    !streq(ret->container_id, state_id)) {
 		ret->foreign_bundle = true;
 		return;
@@ -262,9 +262,9 @@ int trust_verdict_parse(int wait_status, const char *out, size_t out_len, const 
 	if (!verdict)
 		return pw_error_set(err, -EINVAL, "podwire-trust gave no verdict (status %d): %s",
 				    code, line);
-	if (json_unpack_err(verdict, err, "podwire-trust verdict", 0,
-			    "{s:b, s:s, s:s, s:s, s:s}", "trusted", &trusted, "reason", &reason,
-			    "image", &image, "digest", &digest, "message", &message) < 0)
+	if (json_unpack_err(verdict, err, "podwire-trust verdict", 0, "{s:b, s:s, s:s, s:s, s:s}",
+			    "trusted", &trusted, "reason", &reason, "image", &image, "digest",
+			    &digest, "message", &message) < 0)
 		return -EBADMSG;
 	if (trusted != (code == 0))
 		return pw_error_set(err, -EBADMSG,

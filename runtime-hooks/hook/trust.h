@@ -88,7 +88,7 @@ struct trust_target {
 
 struct trust_keyset {
 	char name[TRUST_KEYSET_MAX + 1];
-	bool found; /* trust.keyset.show knew it */
+	bool found;		    /* trust.keyset.show knew it */
 	char cosign_key[PATH_MAX];  /* "" = none */
 	char gpg_keyring[PATH_MAX]; /* "" = none */
 	char repository[TRUST_IMAGE_MAX + 1];

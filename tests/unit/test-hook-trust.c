@@ -72,16 +72,14 @@ static void test_target_podman(void **state)
 	json_t *annotations = json_object();
 	struct trust_target t;
 
-	trust_target_build(ID_A, bundle, bundle, "/r", "/run/containers/storage", annotations,
-			   &t);
+	trust_target_build(ID_A, bundle, bundle, "/r", "/run/containers/storage", annotations, &t);
 	assert_false(t.crio);
 	assert_false(t.foreign_bundle);
 	assert_string_equal(t.bundle, bundle);
 	assert_string_equal(t.rootfs, "/r");
 
 	/* A bundle in the storage naming another container than the state. */
-	trust_target_build(ID_B, bundle, bundle, "/r", "/run/containers/storage", annotations,
-			   &t);
+	trust_target_build(ID_B, bundle, bundle, "/r", "/run/containers/storage", annotations, &t);
 	assert_true(t.foreign_bundle);
 	assert_string_equal(t.container_id, ID_A);
 
@@ -99,8 +97,7 @@ static void test_target_crio(void **state)
 	json_t *none = json_object();
 	struct trust_target t;
 
-	trust_target_build(ID_A, bundle, bundle, "/m", "/run/containers/storage", annotations,
-			   &t);
+	trust_target_build(ID_A, bundle, bundle, "/m", "/run/containers/storage", annotations, &t);
 	assert_true(t.crio);
 	assert_string_equal(t.container_id, ID_A);
 	assert_string_equal(t.driver, "overlay");
@@ -111,8 +108,7 @@ static void test_target_crio(void **state)
 			   &t);
 	assert_false(t.crio);
 	/* In the run root, but not the runtime's container. */
-	trust_target_build(ID_B, bundle, bundle, "/m", "/run/containers/storage", annotations,
-			   &t);
+	trust_target_build(ID_B, bundle, bundle, "/m", "/run/containers/storage", annotations, &t);
 	assert_false(t.crio);
 	/* Another run root (a prefix of the path is not enough). */
 	trust_target_build(ID_A, bundle, bundle, "/m", "/run/containers", annotations, &t);
@@ -153,11 +149,11 @@ static void test_argv(void **state)
 
 	strcpy(ks.cosign_key, "/var/lib/podwire/netd/trust/k/cosign.pub");
 	trust_helper_argv("/bin/podwire-trust", &cfg, &podman, &ks, argv);
-	assert_string_equal(join(argv),
-			    "/bin/podwire-trust verify --json --bundle /s/vfs-containers/x/userdata "
-			    "--rootfs /r --storage-root /var/lib/containers/storage --run-root "
-			    "/run/containers/storage --cosign-key "
-			    "/var/lib/podwire/netd/trust/k/cosign.pub");
+	assert_string_equal(
+	    join(argv), "/bin/podwire-trust verify --json --bundle /s/vfs-containers/x/userdata "
+			"--rootfs /r --storage-root /var/lib/containers/storage --run-root "
+			"/run/containers/storage --cosign-key "
+			"/var/lib/podwire/netd/trust/k/cosign.pub");
 
 	/* Both keys and a repository; another graph root has no default run root. */
 	strcpy(ks.gpg_keyring, "/k/keyring.gpg");
@@ -212,8 +208,7 @@ static void test_verdict_parse(void **state)
 	assert_int_equal(trust_verdict_parse(EXITED(2), ok, strlen(ok), "", &v, &err), -EINVAL);
 	assert_string_equal(err.message, "podwire-trust exited with status 2: no message");
 	/* A status that contradicts the JSON. */
-	assert_int_equal(trust_verdict_parse(EXITED(0), bad, strlen(bad), "", &v, &err),
-			 -EBADMSG);
+	assert_int_equal(trust_verdict_parse(EXITED(0), bad, strlen(bad), "", &v, &err), -EBADMSG);
 	assert_int_equal(trust_verdict_parse(EXITED(1), ok, strlen(ok), "", &v, &err), -EBADMSG);
 	/* Killed (the timeout, the OOM killer). */
 	assert_int_equal(trust_verdict_parse(SIGKILL, "", 0, "", &v, &err), -EIO);
@@ -251,8 +246,7 @@ static void test_verdict_long_fields(void **state)
 	assert_string_equal(v.message, "rootfs /a?b: gone?");
 }
 
-static void set_verdict(struct trust_check *c, const char *keyset, bool trusted,
-			const char *reason)
+static void set_verdict(struct trust_check *c, const char *keyset, bool trusted, const char *reason)
 {
 	for (size_t i = 0; i < c->keyset_count; i++)
 		if (streq(c->keysets[i].name, keyset)) {
@@ -331,10 +325,14 @@ static void test_decision(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_modes),	   cmocka_unit_test(test_check_add),
-	    cmocka_unit_test(test_target_podman),  cmocka_unit_test(test_target_crio),
-	    cmocka_unit_test(test_argv),	   cmocka_unit_test(test_verdict_parse),
-	    cmocka_unit_test(test_verdict_long_fields), cmocka_unit_test(test_decision),
+	    cmocka_unit_test(test_modes),
+	    cmocka_unit_test(test_check_add),
+	    cmocka_unit_test(test_target_podman),
+	    cmocka_unit_test(test_target_crio),
+	    cmocka_unit_test(test_argv),
+	    cmocka_unit_test(test_verdict_parse),
+	    cmocka_unit_test(test_verdict_long_fields),
+	    cmocka_unit_test(test_decision),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
