@@ -25,7 +25,6 @@
 . "$(dirname "$0")/hook-lib.sh"
 . "$(dirname "$0")/podman-lib.sh"
 . "$(dirname "$0")/trust-lib.sh"
-HOOKS_JSON=$(dirname "$0")/../../runtime-hooks/hooks.d/podwire.json
 [ -x "$HOOK_BIN" ] || fail "podwire-hook not built"
 [ -x "$BIN/podwire-trust" ] || fail "podwire-trust not built"
 [ -x "$BIN/podwire-dnsd" ] || fail "podwire-dnsd not built"
@@ -38,12 +37,7 @@ podman_setup
 trust_setup
 
 log "images: signed (GPG, REG/app), plain, evil (mallory), cos (cosign), copy (app re-tagged)"
-make_image signed && push signed app alice
-make_image plain && push plain plain
-make_image evil && push evil evil mallory
-make_image cos && push cos cos && cosign_attach cos 1 "$T/cosign.key"
-sk copy -q --src-tls-verify=false --dest-tls-verify=false "docker://$REG/app:1" "docker://$REG/copy:1"
-for r in app:1 plain:1 evil:1 cos:1 copy:1; do pull "$r"; done
+trust_images
 
 log "keysets and policies"
 pw trust keyset add gpgk --gpg-keyring "$T/alice.asc" --repository "$REG/app" >/dev/null
@@ -59,24 +53,12 @@ track_share vault
 pw share create ghost --trust enforce --trust-keys nokeys >/dev/null
 track_share ghost
 
-# The shipped hooks.d file with our binary, run dir and storage; the hook
-# gets exactly this env (sanitizer reports go to files the cleanup checks;
-# podwire-trust's GPG homes go to $TMPDIR, checked empty at the end).
-hooks_file() { # hooks_file DIR EXTRA_ARGS...
-	local dir=$1 env=("TMPDIR=$TMPDIR")
-	shift
-	mkdir -p "$dir"
-	[ -n "${ASAN_OPTIONS:-}" ] && env+=("ASAN_OPTIONS=$ASAN_OPTIONS:log_path=$T/hook-san.asan")
-	[ -n "${UBSAN_OPTIONS:-}" ] && env+=("UBSAN_OPTIONS=$UBSAN_OPTIONS:log_path=$T/hook-san.ubsan")
-	jq --arg path "$(cd "$(dirname "$HOOK_BIN")" && pwd)/$(basename "$HOOK_BIN")" \
-		--argjson extra "$(printf '%s\n' "$@" | jq -R . | jq -s 'map(select(. != ""))')" \
-		--argjson env "$(printf '%s\n' "${env[@]}" | jq -R . | jq -s .)" \
-		'.hook.path = $path | .hook.args = [.hook.args[0]] + $extra + .hook.args[1:]
-		| .hook.env = $env' <"$HOOKS_JSON" >"$dir/podwire.json"
-}
+# The shipped hooks.d file with our binary, run dir and storage;
+# podwire-trust's GPG homes go to $TMPDIR, checked empty at the end.
+HOOK_ENV=("TMPDIR=$TMPDIR")
 hook_args=(--run-dir "$RUN_DIR" --storage-root "$PODMAN_DIR/root" --run-root "$PODMAN_DIR/run")
-hooks_file "$T/hooks.d" "${hook_args[@]}"
-hooks_file "$T/hooks-nohelper.d" "${hook_args[@]}" --trust-helper /nonexistent/podwire-trust
+podman_hooks_file "$T/hooks.d" "${hook_args[@]}"
+podman_hooks_file "$T/hooks-nohelper.d" "${hook_args[@]}" --trust-helper /nonexistent/podwire-trust
 PODMAN_FLAGS=(--hooks-dir "$T/hooks.d")
 
 # run NAME IMAGE ANNOTATIONS...: a detached busybox container of IMAGE

@@ -59,13 +59,7 @@ refused() { # refused REASON BUNDLE ARGS...
 }
 
 log "making and signing images"
-make_image signed && push signed app alice
-make_image plain && push plain plain
-make_image evil && push evil evil mallory
-make_image cos && push cos cos && cosign_attach cos 1 "$T/cosign.key"
-# Re-tagged: alice's image and signature copied into another repository.
-sk copy -q --src-tls-verify=false --dest-tls-verify=false "docker://$REG/app:1" "docker://$REG/copy:1"
-for r in app:1 plain:1 evil:1 cos:1 copy:1; do pull "$r"; done
+trust_images
 
 b_signed=$(container c-signed "$REG/app:1")
 b_plain=$(container c-plain "$REG/plain:1")

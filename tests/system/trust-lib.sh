@@ -6,7 +6,8 @@
 #     pairs cosign and other (openssl);
 #   - skopeo with a private policy and registries.d (lookaside signatures
 #     in a file:// sigstore, use-sigstore-attachments for cosign);
-#   - make_image, push (signed with --sign-by when a GPG home is given),
+#   - trust_images (the five images the tests share), made with
+#     make_image, push (signed with --sign-by when a GPG home is given),
 #     cosign_attach (a cosign signature made by openssl and pushed as the
 #     sha256-HEX.sig attachment with curl: Debian's skopeo cannot make it)
 #     and pull (into the test's private containers-storage, $PODMAN_DIR).
@@ -137,3 +138,21 @@ cosign_attach() {
 		fail "pushing the cosign signature of $repo:$tag failed"
 }
 
+
+# trust_images: the images both trust tests use, pushed and pulled:
+#   REG/app:1    signed by alice (GPG)
+#   REG/plain:1  unsigned
+#   REG/evil:1   signed by mallory
+#   REG/cos:1    cosign signature by the cosign key
+#   REG/copy:1   app:1 and alice's signature copied into another
+#                repository (re-tagged)
+trust_images() {
+	make_image signed && push signed app alice
+	make_image plain && push plain plain
+	make_image evil && push evil evil mallory
+	make_image cos && push cos cos && cosign_attach cos 1 "$T/cosign.key"
+	sk copy -q --src-tls-verify=false --dest-tls-verify=false "docker://$REG/app:1" \
+		"docker://$REG/copy:1"
+	local r
+	for r in app:1 plain:1 evil:1 cos:1 copy:1; do pull "$r"; done
+}
