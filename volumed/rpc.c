@@ -112,7 +112,7 @@ static int m_share_set(struct rpc_request *req, void *userdata, json_t **ret, st
 {
 	struct volumed *v = userdata;
 	const char *name, *trust = NULL, *trust_keys = NULL;
-	struct trust_policy policy;
+	struct share_trust policy;
 	struct share *s = NULL;
 	int r;
 
@@ -122,7 +122,7 @@ static int m_share_set(struct rpc_request *req, void *userdata, json_t **ret, st
 		return r;
 	if (!trust && !trust_keys)
 		return pw_error_set(err, -EINVAL, "share.set: give trust and/or trust_keys");
-	r = trust_policy_apply(&s->config.trust, trust, trust_keys, &policy, err);
+	r = share_trust_apply(&s->config.trust, trust, trust_keys, &policy, err);
 	if (r < 0)
 		return r;
 	r = volumed_share_set_trust(v, s, &policy, err);
@@ -197,14 +197,14 @@ static int m_share_use(struct rpc_request *req, void *userdata, json_t **ret, st
 	const char *name, *group;
 	int read_only = 0;
 	json_t *trust = NULL;
-	struct trust_verdict verdict = {};
+	struct share_verdict verdict = {};
 	struct share *s = NULL;
 	int r;
 
 	r = json_unpack_err(req->params, err, "share.use", JSON_STRICT, "{s:s, s:s, s?b, s?o}",
 			    "name", &name, "group", &group, "read_only", &read_only, "trust",
 			    &trust);
-	if (r < 0 || (trust && (r = trust_verdict_from_json(trust, &verdict, err)) < 0) ||
+	if (r < 0 || (trust && (r = share_verdict_from_json(trust, &verdict, err)) < 0) ||
 	    (r = find_share(v, name, &s, err)) < 0)
 		return r;
 	r = volumed_share_use(v, s, group, read_only, trust ? &verdict : NULL, err);
@@ -234,12 +234,17 @@ static int m_share_release(struct rpc_request *req, void *userdata, json_t **ret
 }
 
 const struct rpc_method volumed_methods[] = {
-    {"share.create", m_share_create, true},    {"share.delete", m_share_delete, true},
-    {"share.list", m_share_list, false},       {"share.show", m_share_show, false},
-    {"share.quota", m_share_quota, true},      {"share.set", m_share_set, true},
+    {"share.create", m_share_create, true},
+    {"share.delete", m_share_delete, true},
+    {"share.list", m_share_list, false},
+    {"share.show", m_share_show, false},
+    {"share.quota", m_share_quota, true},
+    {"share.set", m_share_set, true},
     {"share.snapshot", m_share_snapshot, true},
-    {"snapshot.list", m_snapshot_list, false}, {"snapshot.delete", m_snapshot_delete, true},
-    {"share.restore", m_share_restore, true},  {"share.use", m_share_use, true},
+    {"snapshot.list", m_snapshot_list, false},
+    {"snapshot.delete", m_snapshot_delete, true},
+    {"share.restore", m_share_restore, true},
+    {"share.use", m_share_use, true},
     {"share.release", m_share_release, true},
 };
 const size_t volumed_method_count = sizeof(volumed_methods) / sizeof(volumed_methods[0]);

@@ -15,7 +15,7 @@
 #include <sys/types.h>
 
 #include "error.h"
-#include "trust.h"
+#include "share-trust.h"
 
 /* Snapshot names are directory names under .snapshots/; the same alphabet
  * and limit as share names keeps them safe in paths and log lines. */
@@ -35,7 +35,7 @@ struct share_config {
 	int64_t gid;
 	int file_mode; /* -1: files show their real mode */
 	int dir_mode;
-	struct trust_policy trust; /* off unless set (state from before it = off) */
+	struct share_trust trust; /* off unless set (state from before it = off) */
 };
 
 void share_config_init(struct share_config *c);
@@ -45,7 +45,7 @@ void share_config_done(struct share_config *c);
  * "name" required and "backing", "quota_bytes", "quota_files", "uid",
  * "gid", "file_mode", "dir_mode", "trust", "trust_keys" optional. Modes
  * are octal strings ("0644") or integers; trust follows
- * trust_policy_apply(). On failure nothing is allocated in ret. */
+ * share_trust_apply(). On failure nothing is allocated in ret. */
 int share_config_from_json(json_t *obj, struct share_config *ret, struct pw_error *err);
 /* The inverse: only the fields that are set (no "trust" when off). */
 json_t *share_config_to_json(const struct share_config *c);

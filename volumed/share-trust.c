@@ -6,7 +6,7 @@
 
 #include "json-util.h"
 #include "name.h"
-#include "trust.h"
+#include "share-trust.h"
 
 /* Longest keyset name echoed in an error; longer ones are cut. */
 #define SHOWN_NAME_MAX 40
@@ -15,9 +15,9 @@
 #define VERDICT_MESSAGE_MAX 600
 
 static const char *const mode_names[] = {
-    [TRUST_OFF] = "off",
-    [TRUST_AUDIT] = "audit",
-    [TRUST_ENFORCE] = "enforce",
+    [SHARE_TRUST_OFF] = "off",
+    [SHARE_TRUST_AUDIT] = "audit",
+    [SHARE_TRUST_ENFORCE] = "enforce",
 };
 
 /* Text from a caller, cut and with control characters replaced, so an
@@ -36,27 +36,27 @@ static const char *printable(const char *s, size_t max, char *buf, size_t size)
 	return buf;
 }
 
-int trust_mode_parse(const char *s, enum trust_mode *ret, struct pw_error *err)
+int share_trust_mode_parse(const char *s, enum share_trust_mode *ret, struct pw_error *err)
 {
 	char shown[SHOWN_NAME_MAX + 4];
 
 	for (size_t i = 0; i < ARRAY_SIZE(mode_names); i++)
 		if (streq(s, mode_names[i])) {
-			*ret = (enum trust_mode)i;
+			*ret = (enum share_trust_mode)i;
 			return 0;
 		}
 	return pw_error_set(err, -EINVAL, "trust '%s' is not one of off, audit, enforce",
 			    printable(s, SHOWN_NAME_MAX, shown, sizeof(shown)));
 }
 
-const char *trust_mode_name(enum trust_mode mode)
+const char *share_trust_mode_name(enum share_trust_mode mode)
 {
 	return mode < ARRAY_SIZE(mode_names) ? mode_names[mode] : "?";
 }
 
 /* netd names keysets by its VNet rules (STATE_DIR/trust/NAME/ holds the
  * keys), so a name it would refuse can never match one of its keysets. */
-int trust_keyset_validate(const char *name, struct pw_error *err)
+int share_trust_keyset_validate(const char *name, struct pw_error *err)
 {
 	char shown[SHOWN_NAME_MAX + 4];
 
@@ -69,63 +69,63 @@ int trust_keyset_validate(const char *name, struct pw_error *err)
 	return 0;
 }
 
-void trust_policy_done(struct trust_policy *p)
+void share_trust_done(struct share_trust *p)
 {
 	free(p->keys);
-	*p = (struct trust_policy){};
+	*p = (struct share_trust){};
 }
 
-bool trust_policy_equal(const struct trust_policy *a, const struct trust_policy *b)
+bool share_trust_equal(const struct share_trust *a, const struct share_trust *b)
 {
 	if (a->mode != b->mode)
 		return false;
 	return (!a->keys && !b->keys) || (a->keys && b->keys && streq(a->keys, b->keys));
 }
 
-int trust_policy_apply(const struct trust_policy *cur, const char *mode, const char *keys,
-		       struct trust_policy *ret, struct pw_error *err)
+int share_trust_apply(const struct share_trust *cur, const char *mode, const char *keys,
+		      struct share_trust *ret, struct pw_error *err)
 {
-	enum trust_mode new_mode = cur->mode;
+	enum share_trust_mode new_mode = cur->mode;
 	const char *new_keys;
 	char *copy = NULL;
 	int r;
 
 	if (mode) {
-		r = trust_mode_parse(mode, &new_mode, err);
+		r = share_trust_mode_parse(mode, &new_mode, err);
 		if (r < 0)
 			return r;
 	}
-	if (new_mode == TRUST_OFF) {
+	if (new_mode == SHARE_TRUST_OFF) {
 		if (keys)
 			return pw_error_set(err, -EINVAL,
 					    "trust_keys needs trust audit or enforce (trust off "
 					    "uses no keyset)");
-		*ret = (struct trust_policy){TRUST_OFF, NULL};
+		*ret = (struct share_trust){SHARE_TRUST_OFF, NULL};
 		return 0;
 	}
 	new_keys = keys ? keys : cur->keys;
 	if (!new_keys)
 		return pw_error_set(err, -EINVAL, "trust %s needs trust_keys (a keyset name)",
-				    trust_mode_name(new_mode));
-	r = trust_keyset_validate(new_keys, err);
+				    share_trust_mode_name(new_mode));
+	r = share_trust_keyset_validate(new_keys, err);
 	if (r < 0)
 		return r;
 	copy = strdup(new_keys);
 	if (!copy)
 		return pw_error_set(err, -ENOMEM, "out of memory");
-	*ret = (struct trust_policy){new_mode, copy};
+	*ret = (struct share_trust){new_mode, copy};
 	return 0;
 }
 
-int trust_verdict_from_json(json_t *obj, struct trust_verdict *ret, struct pw_error *err)
+int share_verdict_from_json(json_t *obj, struct share_verdict *ret, struct pw_error *err)
 {
-	struct trust_verdict v = {};
+	struct share_verdict v = {};
 	int trusted = 0;
 	int r;
 
-	r = json_unpack_err(obj, err, "trust", JSON_STRICT, "{s:b, s?s, s?s, s?s, s?s}",
-			    "trusted", &trusted, "image", &v.image, "digest", &v.digest, "reason",
-			    &v.reason, "message", &v.message);
+	r = json_unpack_err(obj, err, "trust", JSON_STRICT, "{s:b, s?s, s?s, s?s, s?s}", "trusted",
+			    &trusted, "image", &v.image, "digest", &v.digest, "reason", &v.reason,
+			    "message", &v.message);
 	if (r < 0)
 		return r;
 	v.trusted = trusted;
@@ -133,15 +133,15 @@ int trust_verdict_from_json(json_t *obj, struct trust_verdict *ret, struct pw_er
 	return 0;
 }
 
-int trust_admit(const char *name, const struct trust_policy *p, const struct trust_verdict *verdict,
-		struct pw_error *err)
+int share_trust_admit(const char *name, const struct share_trust *p,
+		      const struct share_verdict *verdict, struct pw_error *err)
 {
 	char shown[VERDICT_MESSAGE_MAX + 4];
 	const char *why;
 
-	if (p->mode == TRUST_OFF || (verdict && verdict->trusted))
+	if (p->mode == SHARE_TRUST_OFF || (verdict && verdict->trusted))
 		return 0;
-	if (p->mode == TRUST_AUDIT)
+	if (p->mode == SHARE_TRUST_AUDIT)
 		return 1;
 	if (!verdict)
 		why = "no image identity: the caller passed no verdict";
@@ -151,6 +151,6 @@ int trust_admit(const char *name, const struct trust_policy *p, const struct tru
 		why = printable(verdict->reason, VERDICT_MESSAGE_MAX, shown, sizeof(shown));
 	else
 		why = "the image is not trusted";
-	return pw_error_set(err, -EACCES, "share '%s' admits only signed images (trust enforce): %s",
-			    name, why);
+	return pw_error_set(err, -EACCES,
+			    "share '%s' admits only signed images (trust enforce): %s", name, why);
 }
