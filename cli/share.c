@@ -25,7 +25,7 @@ static void usage_family(FILE *out)
 		"\n"
 		"Commands:\n"
 		"  create NAME [OPTIONS]        define a share and mount it\n"
-		"  ls [--json]                  list shares with usage and users\n"
+		"  ls [--json]                  list shares: usage, users, trust\n"
 		"  show NAME [--json]           show one share\n"
 		"  rm NAME [--force] [--purge]  delete a share\n"
 		"  quota NAME [--quota SIZE] [--files N]\n"
