@@ -133,6 +133,15 @@ int share_verdict_from_json(json_t *obj, struct share_verdict *ret, struct pw_er
 	return 0;
 }
 
+const char *share_verdict_reason(const struct share_verdict *verdict, char buf[static 64])
+{
+	if (!verdict)
+		return "no verdict";
+	if (strempty(verdict->reason))
+		return "untrusted";
+	return printable(verdict->reason, SHOWN_NAME_MAX, buf, 64);
+}
+
 int share_trust_admit(const char *name, const struct share_trust *p,
 		      const struct share_verdict *verdict, struct pw_error *err)
 {

@@ -50,6 +50,10 @@ int share_trust_apply(const struct share_trust *cur, const char *mode, const cha
 /* {"trusted":b, "image":s?, "digest":s?, "reason":s?, "message":s?} */
 int share_verdict_from_json(json_t *obj, struct share_verdict *ret, struct pw_error *err);
 
+/* The verdict's reason for a log line: "no verdict" (NULL), its reason
+ * cut and without control characters, or "untrusted". buf: 64 bytes. */
+const char *share_verdict_reason(const struct share_verdict *verdict, char buf[static 64]);
+
 /* Whether a group whose image got verdict (NULL: the caller passed none)
  * may use the share called name: 0 admitted (trusted, or the policy is
  * off), 1 admitted without a trusted verdict (audit), -EACCES refused

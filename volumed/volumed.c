@@ -427,6 +427,7 @@ int volumed_share_use(struct volumed *v, struct share *s, const char *group, boo
 {
 	struct share_user u = {(char *)group, read_only};
 	struct share_user *existing = NULL;
+	char reason[64];
 	int r;
 
 	r = name_validate_group(group, err);
@@ -435,9 +436,7 @@ int volumed_share_use(struct volumed *v, struct share *s, const char *group, boo
 	r = share_trust_admit(s->config.name, &s->config.trust, verdict, err);
 	if (r < 0) {
 		log_info("share use refused share=%s group=%s trust=enforce reason=%s",
-			 s->config.name, group,
-			 verdict ? (verdict->reason ? verdict->reason : "untrusted")
-				 : "no verdict");
+			 s->config.name, group, share_verdict_reason(verdict, reason));
 		return r;
 	}
 	/* Under audit the hook reports the untrusted image to netd, which
@@ -445,9 +444,7 @@ int volumed_share_use(struct volumed *v, struct share *s, const char *group, boo
 	if (r > 0)
 		log_warn("share use admitted without a trusted image share=%s group=%s "
 			 "trust=audit reason=%s",
-			 s->config.name, group,
-			 verdict ? (verdict->reason ? verdict->reason : "untrusted")
-				 : "no verdict");
+			 s->config.name, group, share_verdict_reason(verdict, reason));
 	for (size_t i = 0; i < s->user_count; i++)
 		if (streq(s->users[i].group, group))
 			existing = &s->users[i];

@@ -207,6 +207,13 @@ static void test_admit(void **state)
 	assert_string_equal(pw_error_message(&err),
 			    "share 'data' admits only signed images (trust enforce): image "
 			    "r/evil:1 (sha256:29): wrong key: signed by key FBA6?second line");
+	char buf[64];
+	struct share_verdict odd = {.reason = "wrong\nkey"};
+	assert_string_equal(share_verdict_reason(NULL, buf), "no verdict");
+	assert_string_equal(share_verdict_reason(&(struct share_verdict){}, buf), "untrusted");
+	assert_string_equal(share_verdict_reason(&bad, buf), "wrong key");
+	assert_string_equal(share_verdict_reason(&odd, buf), "wrong?key");
+
 	assert_int_equal(share_trust_admit("data", &enforce, &bare, &err), -EACCES);
 	assert_string_equal(pw_error_message(&err),
 			    "share 'data' admits only signed images (trust enforce): unsigned");
