@@ -52,9 +52,10 @@ int trust_keys_check_cosign(const char *pem, size_t len, struct pw_error *err)
 	    !streq(group, "prime256v1")) {
 		ERR_clear_error();
 		return pw_error_set(err, -EINVAL,
-				    "cosign_key: a %s key, not an ECDSA P-256 key (what cosign "
-				    "signs with)",
-				    EVP_PKEY_get0_type_name(key) ?: "different");
+				    "cosign_key: not an ECDSA P-256 key, what cosign signs with "
+				    "(this one: %s%s%s)",
+				    EVP_PKEY_get0_type_name(key) ?: "another type", group[0] ? " " : "",
+				    group);
 	}
 	return 0;
 }
