@@ -22,3 +22,4 @@ unit-tests: $(BUILD)/tests/bw-driver
 # netd links libcrypto (netd/trust-keys.c checks the cosign keys of
 # keysets): unit tests that pull in netd objects may need it too.
 $(UNIT_BIN): ALL_LIBS += $(shell pkg-config --libs libcrypto 2>/dev/null)
+UNIT_PARTS_test-trust-keys := netd
