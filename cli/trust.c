@@ -135,7 +135,8 @@ static int read_key_file(const char *path, unsigned char **ret, size_t *ret_size
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return -cli_fail("trust keyset add: cannot read %s: %s", path, strerror(errno));
+			return -cli_fail("trust keyset add: cannot read %s: %s", path,
+					 strerror(errno));
 		}
 		if (n == 0)
 			break;
@@ -223,7 +224,8 @@ static int keyset_add(struct cli_ctx *ctx, int argc, char **argv)
 	if (optind != argc - 1)
 		return cli_usage_error(CMD " add", "expected exactly one keyset name");
 	if (!cosign_path && !gpg_path)
-		return cli_usage_error(CMD " add", "a key is required (--cosign-key, --gpg-keyring)");
+		return cli_usage_error(CMD " add",
+				       "a key is required (--cosign-key, --gpg-keyring)");
 	if (cosign_path) {
 		_cleanup_free_ unsigned char *data = NULL;
 		json_t *pem;
@@ -379,7 +381,7 @@ int cli_trust_main(struct cli_ctx *ctx, int argc, char **argv)
 		const char *verb;
 		int (*fn)(struct cli_ctx *ctx, int argc, char **argv);
 	} verbs[] = {
-	    {"add", keyset_add}, {"ls", keyset_ls},   {"list", keyset_ls},
+	    {"add", keyset_add},   {"ls", keyset_ls}, {"list", keyset_ls},
 	    {"show", keyset_show}, {"rm", keyset_rm}, {"remove", keyset_rm},
 	};
 

@@ -83,23 +83,25 @@ static void usage_create(FILE *out)
 
 static void usage_set(FILE *out)
 {
-	fprintf(out,
-		"Usage: podwire vnet set NAME [--host-access none|dns|all]\n"
-		"                        [--trust off|audit|enforce] [--trust-keys KEYSET] [--json]\n"
-		"\n"
-		"Changes settings of the VNet NAME (see 'vnet create --help'); the other\n"
-		"settings of a VNet are fixed at creation. Setting what is set already\n"
-		"changes nothing.\n"
-		"\n"
-		"  --host-access MODE  what its groups reach on this host; attached groups get\n"
-		"                      the new setting at once, and connections already open\n"
-		"                      stay until they close\n"
-		"  --trust MODE        content trust for the groups attached from now on (groups\n"
-		"                      already attached stay). audit or enforce without\n"
-		"                      --trust-keys keeps the VNet's keyset (one is required);\n"
-		"                      off forgets it\n"
-		"  --trust-keys KEYSET the keyset images must be signed with; alone, it\n"
-		"                      changes the keyset of a VNet under audit or enforce\n");
+	fprintf(
+	    out,
+	    "Usage: podwire vnet set NAME [--host-access none|dns|all]\n"
+	    "                        [--trust off|audit|enforce] [--trust-keys KEYSET] [--json]\n"
+	    "\n"
+	    "Changes settings of the VNet NAME (see 'vnet create --help'); the other\n"
+	    "settings of a VNet are fixed at creation. Setting what is set already\n"
+	    "changes nothing.\n"
+	    "\n"
+	    "  --host-access MODE  what its groups reach on this host; attached groups get\n"
+	    "                      the new setting at once, and connections already open\n"
+	    "                      stay until they close\n"
+	    "  --trust MODE        content trust for the groups attached from now on (groups\n"
+	    "                      already attached stay). audit or enforce without\n"
+	    "                      --trust-keys keeps the VNet's keyset (one is required);\n"
+	    "                      off forgets it\n"
+	    "  --trust-keys KEYSET\n"
+	    "                      the keyset images must be signed with; alone, it\n"
+	    "                      changes the keyset of a VNet under audit or enforce\n");
 }
 
 static void usage_ls(FILE *out)
@@ -389,7 +391,8 @@ static int vnet_set(struct cli_ctx *ctx, int argc, char **argv)
 		case OPT_TRUST:
 			if (!valid_trust(optarg))
 				return cli_usage_error(
-				    CMD " set", "invalid --trust '%s' (off, audit or enforce)", optarg);
+				    CMD " set", "invalid --trust '%s' (off, audit or enforce)",
+				    optarg);
 			json_object_set_new(params, "trust", json_string(optarg));
 			break;
 		case OPT_TRUST_KEYS:

@@ -199,9 +199,8 @@ int netd_vnet_set(struct netd *netd, const char *name, const struct vnet_setting
 	else
 		snprintf(keys, sizeof(keys), "%s",
 			 settings->trust_keys ? settings->trust_keys : vnet->trust_keys);
-	r = vnet_trust_check(trust, settings->has_trust && trust == TRUST_OFF ? settings->trust_keys
-									  : keys,
-			     err);
+	r = vnet_trust_check(
+	    trust, settings->has_trust && trust == TRUST_OFF ? settings->trust_keys : keys, err);
 	if (r < 0)
 		return r;
 	r = netd_trust_keys_check(netd, trust, keys, err);

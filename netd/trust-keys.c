@@ -54,13 +54,13 @@ int trust_keys_check_cosign(const char *pem, size_t len, struct pw_error *err)
 		return pw_error_set(err, -EINVAL,
 				    "cosign_key: not an ECDSA P-256 key, what cosign signs with "
 				    "(this one: %s%s%s)",
-				    EVP_PKEY_get0_type_name(key) ?: "another type", group[0] ? " " : "",
-				    group);
+				    EVP_PKEY_get0_type_name(key) ?: "another type",
+				    group[0] ? " " : "", group);
 	}
 	return 0;
 }
 
-#define ARMOR_PUBLIC "-----BEGIN PGP PUBLIC KEY BLOCK-----"
+#define ARMOR_PUBLIC  "-----BEGIN PGP PUBLIC KEY BLOCK-----"
 #define ARMOR_PRIVATE "-----BEGIN PGP PRIVATE KEY BLOCK-----"
 /* OpenPGP packet tags (RFC 4880 4.3). */
 #define PGP_TAG_SECRET_KEY 5
@@ -95,13 +95,14 @@ int trust_keys_check_gpg(const uint8_t *data, size_t len, struct pw_error *err)
 				    "' or a binary keyring, e.g. from gpg --export)");
 	tag = (data[0] & 0x40) ? (data[0] & 0x3f) : ((data[0] >> 2) & 0x0f);
 	if (tag == PGP_TAG_SECRET_KEY)
-		return pw_error_set(err, -EINVAL,
-				    "gpg_keyring: a secret key; give the public keys (gpg --export)");
+		return pw_error_set(
+		    err, -EINVAL, "gpg_keyring: a secret key; give the public keys (gpg --export)");
 	if (tag != PGP_TAG_PUBLIC_KEY)
-		return pw_error_set(err, -EINVAL,
-				    "gpg_keyring: OpenPGP data that does not start with a public key "
-				    "(packet tag %u; expected a keyring from gpg --export)",
-				    tag);
+		return pw_error_set(
+		    err, -EINVAL,
+		    "gpg_keyring: OpenPGP data that does not start with a public key "
+		    "(packet tag %u; expected a keyring from gpg --export)",
+		    tag);
 	return 0;
 }
 

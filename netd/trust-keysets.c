@@ -19,8 +19,8 @@
 
 #define KEYSET_FILE "keyset.json"
 #define COSIGN_FILE "cosign.pub"
-#define GPG_FILE "keyring.gpg"
-#define TMP_PREFIX ".tmp-"
+#define GPG_FILE    "keyring.gpg"
+#define TMP_PREFIX  ".tmp-"
 
 /* --- Files ------------------------------------------------------------- */
 
@@ -182,9 +182,8 @@ static int keyset_state_parse(json_t *json, struct keyset **ret, struct pw_error
 	const char *name, *repository;
 	int cosign, gpg, r;
 
-	r = json_unpack_err(json, err, "keyset", JSON_STRICT, "{s:s, s:s, s:b, s:b}", "name",
-			    &name, "repository", &repository, "cosign_key", &cosign, "gpg_keyring",
-			    &gpg);
+	r = json_unpack_err(json, err, "keyset", JSON_STRICT, "{s:s, s:s, s:b, s:b}", "name", &name,
+			    "repository", &repository, "cosign_key", &cosign, "gpg_keyring", &gpg);
 	if (r < 0)
 		return r;
 	if ((r = keyset_name_validate(name, err)) < 0 ||
@@ -269,8 +268,8 @@ static void load_one(struct trust_keysets *keysets, const char *name)
 	if (r >= 0 && keysets->count >= KEYSETS_MAX)
 		r = pw_error_set(&err, -ENOSPC, "more than %d keysets", KEYSETS_MAX);
 	if (r < 0) {
-		log_error("invalid keyset, skipped dir=%s/%s error=\"%s\"", keysets->dir_path,
-			  name, pw_error_message(&err));
+		log_error("invalid keyset, skipped dir=%s/%s error=\"%s\"", keysets->dir_path, name,
+			  pw_error_message(&err));
 		keyset_free(keyset);
 		return;
 	}
@@ -283,8 +282,7 @@ static void load_one(struct trust_keysets *keysets, const char *name)
 	keysets_insert(keysets, keyset);
 }
 
-int trust_keysets_open(struct trust_keysets *keysets, const char *state_dir,
-		       struct pw_error *err)
+int trust_keysets_open(struct trust_keysets *keysets, const char *state_dir, struct pw_error *err)
 {
 	_cleanup_free_ char *path = xasprintf("%s/trust", state_dir);
 	_cleanup_closedir_ DIR *dir = NULL;
@@ -363,11 +361,10 @@ struct backup {
 static void backups_restore(int dir_fd, struct backup *backups, size_t count)
 {
 	for (size_t i = 0; i < count; i++) {
-		int r = backups[i].data ? write_file(dir_fd, backups[i].file, backups[i].data,
-						     backups[i].size)
-					: (unlinkat(dir_fd, backups[i].file, 0) < 0 && errno != ENOENT
-					       ? -errno
-					       : 0);
+		int r = backups[i].data
+			    ? write_file(dir_fd, backups[i].file, backups[i].data, backups[i].size)
+			    : (unlinkat(dir_fd, backups[i].file, 0) < 0 && errno != ENOENT ? -errno
+											   : 0);
 
 		if (r < 0)
 			log_warn_errno(r, "cannot restore %s of a keyset", backups[i].file);
@@ -389,8 +386,7 @@ static int keyset_write(struct trust_keysets *keysets, const struct keyset *keys
 	if (mkdirat(keysets->dir_fd, keyset->name, 0700) < 0 && errno != EEXIST)
 		return pw_error_set(err, -errno, "create %s/%s: %m", keysets->dir_path,
 				    keyset->name);
-	fd = openat(keysets->dir_fd, keyset->name,
-		    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(keysets->dir_fd, keyset->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		r = pw_error_set(err, -errno, "open %s/%s: %m", keysets->dir_path, keyset->name);
 		goto undo;
@@ -399,8 +395,8 @@ static int keyset_write(struct trust_keysets *keysets, const struct keyset *keys
 		for (size_t i = 0; i < ARRAY_SIZE(backups); i++) {
 			r = read_file(fd, backups[i].file, &backups[i].data, &backups[i].size);
 			if (r < 0 && r != -ENOENT) {
-				pw_error_set(err, r, "read %s of keyset '%s': %s",
-					     backups[i].file, keyset->name, strerror(-r));
+				pw_error_set(err, r, "read %s of keyset '%s': %s", backups[i].file,
+					     keyset->name, strerror(-r));
 				goto undo;
 			}
 		}
@@ -517,8 +513,9 @@ int trust_rpc_keyset_add(struct rpc_request *req, void *userdata, json_t **ret_r
 	existing = TAKE_PTR(keyset);
 	keysets_insert(keysets, existing);
 	log_info("keyset %s name=%s cosign_key=%s gpg_keyring=%s repository=\"%s\"",
-		 replace ? "replaced" : "added", existing->name, existing->has_cosign ? "yes" : "no",
-		 existing->has_gpg ? "yes" : "no", existing->repository);
+		 replace ? "replaced" : "added", existing->name,
+		 existing->has_cosign ? "yes" : "no", existing->has_gpg ? "yes" : "no",
+		 existing->repository);
 	*ret_result = keyset_list_json(netd, existing);
 	return 0;
 }

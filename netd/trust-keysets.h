@@ -37,16 +37,15 @@ struct keyset {
 };
 
 struct trust_keysets {
-	int dir_fd;	 /* STATE_DIR/trust */
-	char *dir_path;	 /* absolute: trust.keyset.show hands paths to the hook */
+	int dir_fd;			   /* STATE_DIR/trust */
+	char *dir_path;			   /* absolute: trust.keyset.show hands paths to the hook */
 	struct keyset *items[KEYSETS_MAX]; /* sorted by name */
 	size_t count;
 };
 
 /* Opens (creating, 0700) STATE_DIR/trust and loads every keyset; removes
  * what an interrupted add or replace left behind. */
-int trust_keysets_open(struct trust_keysets *keysets, const char *state_dir,
-		       struct pw_error *err);
+int trust_keysets_open(struct trust_keysets *keysets, const char *state_dir, struct pw_error *err);
 void trust_keysets_close(struct trust_keysets *keysets);
 struct keyset *trust_keysets_find(const struct trust_keysets *keysets, const char *name);
 

@@ -68,10 +68,10 @@ json_t *trust_ledger_json(const struct trust_ledger *ledger)
 	for (size_t i = 0; i < ledger->count; i++) {
 		const struct trust_counter *c = &ledger->counters[i];
 
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I}", "kind",
-						      kind_name(c->kind), "name", c->name, "mode",
-						      trust_mode_name(c->mode), "denied",
-						      (json_int_t)c->denied));
+		json_array_append_new(list,
+				      json_pack("{s:s, s:s, s:s, s:I}", "kind", kind_name(c->kind),
+						"name", c->name, "mode", trust_mode_name(c->mode),
+						"denied", (json_int_t)c->denied));
 	}
 	return list;
 }
@@ -109,20 +109,19 @@ int trust_check_attach(struct netd *netd, const struct group_request *req, struc
 	}
 	if (!refused)
 		return 0;
-	return pw_error_set(err, -EACCES, "VNet '%s' admits only signed images (trust enforce): %s",
-			    refused->name,
-			    req->trust.present ? (strempty(req->trust.message)
-						      ? "the image is not trusted"
-						      : req->trust.message)
-					       : TRUST_NO_VERDICT_MESSAGE);
+	return pw_error_set(
+	    err, -EACCES, "VNet '%s' admits only signed images (trust enforce): %s", refused->name,
+	    req->trust.present
+		? (strempty(req->trust.message) ? "the image is not trusted" : req->trust.message)
+		: TRUST_NO_VERDICT_MESSAGE);
 }
 
 int trust_rpc_report(struct rpc_request *req, void *userdata, json_t **ret_result,
 		     struct pw_error *err)
 {
 	struct netd *netd = userdata;
-	struct trust_denial denial = {.group = "", .image = "", .digest = "", .reason = "",
-				      .message = ""};
+	struct trust_denial denial = {
+	    .group = "", .image = "", .digest = "", .reason = "", .message = ""};
 	struct trust_verdict strings;
 	json_t *kind = NULL, *name = NULL, *mode = NULL, *group = NULL, *image = NULL,
 	       *digest = NULL, *reason = NULL, *message = NULL;

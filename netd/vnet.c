@@ -367,19 +367,18 @@ static int parse_vnet(json_t *params, bool stored, struct vnet **ret_vnet, struc
 		   *trust = "off", *trust_keys = NULL;
 	json_t *name_json = NULL, *subnets = NULL, *gateway_json = NULL, *domain_json = NULL,
 	       *mtu_json = NULL, *internal_json = NULL, *isolate_json = NULL, *dns_servers = NULL,
-	       *peers = NULL, *host_access_json = NULL, *trust_json = NULL,
-	       *trust_keys_json = NULL;
+	       *peers = NULL, *host_access_json = NULL, *trust_json = NULL, *trust_keys_json = NULL;
 	long long mtu = 0;
 	bool internal = false, isolate = false;
 	int r;
 
-	r = json_unpack_err(params, err, "vnet", JSON_STRICT,
-			    "{s:o, s:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o}",
-			    "name", &name_json, "subnets", &subnets, "gateway", &gateway_json,
-			    "domain", &domain_json, "mtu", &mtu_json, "internal", &internal_json,
-			    "isolate", &isolate_json, "dns_servers", &dns_servers, "peers", &peers,
-			    "host_access", &host_access_json, "trust", &trust_json, "trust_keys",
-			    &trust_keys_json);
+	r = json_unpack_err(
+	    params, err, "vnet", JSON_STRICT,
+	    "{s:o, s:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o}", "name",
+	    &name_json, "subnets", &subnets, "gateway", &gateway_json, "domain", &domain_json,
+	    "mtu", &mtu_json, "internal", &internal_json, "isolate", &isolate_json, "dns_servers",
+	    &dns_servers, "peers", &peers, "host_access", &host_access_json, "trust", &trust_json,
+	    "trust_keys", &trust_keys_json);
 	if (r < 0)
 		return r;
 	if ((r = param_string(name_json, "name", &name, err)) < 0 ||

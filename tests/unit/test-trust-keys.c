@@ -93,12 +93,10 @@ static void test_cosign(void **state)
 	expect_error(trust_keys_check_cosign(rsa, strlen(rsa), &err), &err,
 		     "not an ECDSA P-256 key");
 	assert_non_null(strstr(pw_error_message(&err), "RSA"));
-	expect_error(trust_keys_check_cosign(cut, strlen(cut), &err), &err,
-		     "not a PEM public key");
+	expect_error(trust_keys_check_cosign(cut, strlen(cut), &err), &err, "not a PEM public key");
 	expect_error(trust_keys_check_cosign("hello", 5, &err), &err, "not a PEM public key");
 	expect_error(trust_keys_check_cosign("", 0, &err), &err, "cosign_key: empty");
-	expect_error(trust_keys_check_cosign(p256, KEYSET_KEY_MAX + 1, &err), &err,
-		     "larger than");
+	expect_error(trust_keys_check_cosign(p256, KEYSET_KEY_MAX + 1, &err), &err, "larger than");
 	free(p256);
 	free(p384);
 	free(rsa);
@@ -124,9 +122,9 @@ static void test_gpg(void **state)
 	assert_int_equal(trust_keys_check_gpg(new_public, sizeof(new_public), &err), 0);
 	assert_int_equal(trust_keys_check_gpg((const uint8_t *)armored, strlen(armored), &err), 0);
 	expect_error(trust_keys_check_gpg(secret, sizeof(secret), &err), &err, "a secret key");
-	expect_error(trust_keys_check_gpg((const uint8_t *)armored_secret, strlen(armored_secret),
-					  &err),
-		     &err, "a secret key block");
+	expect_error(
+	    trust_keys_check_gpg((const uint8_t *)armored_secret, strlen(armored_secret), &err),
+	    &err, "a secret key block");
 	expect_error(trust_keys_check_gpg(user_id, sizeof(user_id), &err), &err, "packet tag 13");
 	expect_error(trust_keys_check_gpg((const uint8_t *)"-----BEGIN PUBLIC KEY-----", 26, &err),
 		     &err, "not OpenPGP");
@@ -205,8 +203,8 @@ static void test_verdicts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_names),  cmocka_unit_test(test_modes),
-	    cmocka_unit_test(test_cosign), cmocka_unit_test(test_gpg),
+	    cmocka_unit_test(test_names),    cmocka_unit_test(test_modes),
+	    cmocka_unit_test(test_cosign),   cmocka_unit_test(test_gpg),
 	    cmocka_unit_test(test_verdicts),
 	};
 
