@@ -297,7 +297,16 @@ d.pop("trust", None)
 d.pop("trust_keys", None)
 json.dump(d, open(sys.argv[1], "w"))
 EOF
+rm -r "$TRUST_DIR/gpgbin"
 start_netd
 [ ! -e "$TRUST_DIR/half" ] || fail "unfinished keyset left behind"
 assert_eq "$(pw vnet show open --json | jget 'd["trust"]')" off "missing field = off"
+log "a keyset removed by hand: the VNet keeps its policy, netd says so"
+grep -q 'VNet names a missing keyset (add it again) vnet=aud trust=audit keyset=gpgbin' "$T/netd.log" ||
+	fail "no log line for the missing keyset"
+assert_eq "$(pw vnet show aud --json | jget '[d["trust"], d["trust_keys"]]')" '["audit", "gpgbin"]' \
+	"policy kept"
+pw trust keyset add gpgbin --gpg-keyring "$K/keyring.gpg" >/dev/null
+assert_eq "$(pw trust keyset ls --json | jget '[k["vnets"] for k in d if k["name"] == "gpgbin"][0]')" \
+	'["aud"]' "added again, named by the VNet"
 log "ok"
