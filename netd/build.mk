@@ -18,3 +18,8 @@ $(BUILD)/tests/bw-driver: $(BUILD)/tests/system/bw-driver.o $(BUILD)/netd/bandwi
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libnl-3.0 libnl-route-3.0 2>/dev/null) -lpthread
 
 unit-tests: $(BUILD)/tests/bw-driver
+
+# netd links libcrypto (netd/trust-keys.c checks the cosign keys of
+# keysets): unit tests that pull in netd objects may need it too.
+$(UNIT_BIN): ALL_LIBS += $(shell pkg-config --libs libcrypto 2>/dev/null)
+UNIT_PARTS_test-trust-keys := netd
