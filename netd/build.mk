@@ -18,3 +18,13 @@ $(BUILD)/tests/bw-driver: $(BUILD)/tests/system/bw-driver.o $(BUILD)/netd/bandwi
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libnl-3.0 libnl-route-3.0 2>/dev/null) -lpthread
 
 unit-tests: $(BUILD)/tests/bw-driver
+
+# The VXLAN test driver (tests/system/vxlan-driver.c) for
+# tests/system/test-vxlan-dataplane.sh and bench/vxlan.sh: vxlan.o and
+# netlink.o alone, with libnl.
+$(BUILD)/tests/vxlan-driver: $(BUILD)/tests/system/vxlan-driver.o $(BUILD)/netd/vxlan.o \
+		$(BUILD)/netd/netlink.o $(BUILD)/liblib.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libnl-3.0 libnl-route-3.0 2>/dev/null) -lpthread
+
+unit-tests: $(BUILD)/tests/vxlan-driver
