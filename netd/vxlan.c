@@ -558,8 +558,9 @@ static int neigh_dump(struct nl_sock *sock, int family, struct dump_ctx *ctx)
 
 static int fdb_parse(struct dump_ctx *ctx, const struct ndmsg *ndm, struct nlattr **tb)
 {
+	/* The bridge marks its entries with NDA_MASTER, not NTF_MASTER. */
 	struct vxlan_fdb_entry entry = {
-	    .master = ndm->ndm_flags & NTF_MASTER,
+	    .master = tb[NDA_MASTER] || (ndm->ndm_flags & NTF_MASTER),
 	    .state = ndm->ndm_state,
 	    .flags = ndm->ndm_flags,
 	};
