@@ -103,7 +103,8 @@ static bool vxlan_matches(struct rtnl_link *link, const struct vxlan_config *con
 		return false;
 	if (rtnl_link_vxlan_get_port(link, &port) < 0 || port != VXLAN_UDP_PORT)
 		return false;
-	if (rtnl_link_vxlan_get_learning(link) != 0 || rtnl_link_vxlan_get_ttl(link) != config_ttl(config))
+	if (rtnl_link_vxlan_get_learning(link) != 0 ||
+	    rtnl_link_vxlan_get_ttl(link) != config_ttl(config))
 		return false;
 	/* A multicast group or default remote would flood. */
 	if (rtnl_link_vxlan_get_group(link, &group) >= 0) {
@@ -112,9 +113,8 @@ static bool vxlan_matches(struct rtnl_link *link, const struct vxlan_config *con
 	}
 	if (config->local.family == AF_INET && rtnl_link_vxlan_get_udp_csum(link) != 1)
 		return false;
-	if (config->local.family == AF_INET6 &&
-	    (rtnl_link_vxlan_get_udp_zero_csum6_tx(link) > 0 ||
-	     rtnl_link_vxlan_get_udp_zero_csum6_rx(link) > 0))
+	if (config->local.family == AF_INET6 && (rtnl_link_vxlan_get_udp_zero_csum6_tx(link) > 0 ||
+						 rtnl_link_vxlan_get_udp_zero_csum6_rx(link) > 0))
 		return false;
 	if (rtnl_link_vxlan_get_local(link, &local) < 0)
 		return false;
@@ -177,8 +177,8 @@ static int vxlan_set_port_flags(struct nl_sock *sock, int ifindex)
 		int type;
 		uint8_t value;
 	} flags[] = {
-	    {IFLA_BRPORT_LEARNING, 0},	    {IFLA_BRPORT_UNICAST_FLOOD, 0},
-	    {IFLA_BRPORT_MCAST_FLOOD, 0},   {IFLA_BRPORT_BCAST_FLOOD, 0},
+	    {IFLA_BRPORT_LEARNING, 0},	     {IFLA_BRPORT_UNICAST_FLOOD, 0},
+	    {IFLA_BRPORT_MCAST_FLOOD, 0},    {IFLA_BRPORT_BCAST_FLOOD, 0},
 	    {IFLA_BRPORT_NEIGH_SUPPRESS, 1},
 	};
 	struct ifinfomsg ifi = {.ifi_family = AF_BRIDGE, .ifi_index = ifindex};
@@ -270,8 +270,8 @@ int vxlan_ensure(struct nl_sock *sock, const struct vxlan_config *config, struct
 		 * solicitations and MLD reports nowhere. */
 		r = link_set_af(sock, ifindex, NULL, false, true);
 		if (r < 0 && r != -EAFNOSUPPORT && r != -EOPNOTSUPP)
-			return pw_error_set(err, r, "%s: turn IPv6 addresses off: %s",
-					    config->name, strerror(-r));
+			return pw_error_set(err, r, "%s: turn IPv6 addresses off: %s", config->name,
+					    strerror(-r));
 	}
 	if (rtnl_link_get_master(link) != bridge_ifindex) {
 		_cleanup_link_ struct rtnl_link *change = rtnl_link_alloc();
@@ -336,8 +336,8 @@ static int neigh_request(struct nl_sock *sock, int type, int flags, const struct
 		return -ENOMEM;
 	if (nlmsg_append(msg, (void *)ndm, sizeof(*ndm), NLMSG_ALIGNTO) < 0 ||
 	    (mac && nla_put(msg, NDA_LLADDR, ETH_ALEN, mac) < 0) ||
-	    (dst && nla_put(msg, NDA_DST, (int)ip_family_addr_size(dst->family),
-			    dst->addr.bytes) < 0)) {
+	    (dst &&
+	     nla_put(msg, NDA_DST, (int)ip_family_addr_size(dst->family), dst->addr.bytes) < 0)) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
@@ -539,13 +539,17 @@ static bool attr_to_ip(struct nlattr *attr, struct ip_addr *ret)
 static int neigh_dump(struct nl_sock *sock, int family, struct dump_ctx *ctx)
 {
 	struct ndmsg ndm = {.ndm_family = (uint8_t)family};
-	struct nl_cb *cb;
+	struct nl_cb *sock_cb, *cb;
 	int r;
 
 	r = nl_send_simple(sock, RTM_GETNEIGH, NLM_F_DUMP, &ndm, sizeof(ndm));
 	if (r < 0)
 		return netlink_errno(r);
-	cb = nl_cb_clone(nl_socket_get_cb(sock));
+	/* nl_socket_get_cb takes a reference. */
+	sock_cb = nl_socket_get_cb(sock);
+	cb = sock_cb ? nl_cb_clone(sock_cb) : NULL;
+	if (sock_cb)
+		nl_cb_put(sock_cb);
 	if (!cb)
 		return -ENOMEM;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, dump_valid, ctx);
@@ -671,14 +675,15 @@ int vxlan_filter_script(const char *underlay_dev, const struct ip_addr *vteps, s
 	 * fragment has the UDP header; dropping it is enough, the rest never
 	 * reassembles. meta l4proto (not ip6 nexthdr) finds UDP behind IPv6
 	 * extension headers too. */
-	fprintf(f,
-		"\tchain underlay {\n"
-		"\t\ttype filter hook ingress device \"%s\" priority -500; policy accept;\n"
-		"\t\tmeta protocol ip meta l4proto udp udp dport %d ip saddr != @vteps4 counter drop\n"
-		"\t\tmeta protocol ip6 meta l4proto udp udp dport %d ip6 saddr != @vteps6 counter "
-		"drop\n"
-		"\t}\n}\n",
-		underlay_dev, VXLAN_UDP_PORT, VXLAN_UDP_PORT);
+	fprintf(
+	    f,
+	    "\tchain underlay {\n"
+	    "\t\ttype filter hook ingress device \"%s\" priority -500; policy accept;\n"
+	    "\t\tmeta protocol ip meta l4proto udp udp dport %d ip saddr != @vteps4 counter drop\n"
+	    "\t\tmeta protocol ip6 meta l4proto udp udp dport %d ip6 saddr != @vteps6 counter "
+	    "drop\n"
+	    "\t}\n}\n",
+	    underlay_dev, VXLAN_UDP_PORT, VXLAN_UDP_PORT);
 	if (fclose(f) != 0) {
 		free(script);
 		return -ENOMEM;

@@ -45,17 +45,19 @@
 #define VXLAN_TTL_DEFAULT 64
 
 struct vxlan_config {
-	const char *name;   /* the VXLAN link */
-	const char *bridge; /* the VNet's bridge, which must exist */
-	uint32_t vni;	    /* 1..VXLAN_VNI_MAX */
+	const char *name;     /* the VXLAN link */
+	const char *bridge;   /* the VNet's bridge, which must exist */
+	uint32_t vni;	      /* 1..VXLAN_VNI_MAX */
 	struct ip_addr local; /* this host's VTEP (underlay) address */
 	unsigned mtu;	      /* of the VXLAN link; 0: vxlan_mtu(underlay MTU) */
 	uint8_t ttl;	      /* outer TTL; 0: VXLAN_TTL_DEFAULT */
 };
 
-/* The inner MTU (what the bridge and every group's eth0 get) for an
- * underlay MTU and family; -ERANGE if nothing useful is left (below the
- * IPv4 minimum 68, or 1280 for IPv6 inner traffic is the caller's call). */
+/* The inner MTU (what the VXLAN link, the bridge and every group's eth0
+ * get) for an underlay MTU and the VTEPs' family: underlay - 50 (IPv4) or
+ * - 70 (IPv6). -ERANGE below 68 (the IPv4 minimum; whether a VNet with
+ * IPv6 subnets gets its 1280 is the caller's check), -EAFNOSUPPORT for
+ * another family. */
 int vxlan_mtu(unsigned underlay_mtu, int underlay_family, unsigned *ret_mtu);
 /* The MTU of the local interface that holds address (the underlay):
  * -EADDRNOTAVAIL if no interface has it. */
@@ -92,11 +94,11 @@ int vxlan_neigh_remove(struct nl_sock *sock, const char *bridge, const struct ip
 /* One FDB entry of the VXLAN link, as the kernel has it. */
 struct vxlan_fdb_entry {
 	uint8_t mac[ETH_ALEN];
-	bool master;	      /* the bridge's entry (else the link's own, "self") */
-	bool has_remote;      /* self entries: remote is set */
+	bool master;	       /* the bridge's entry (else the link's own, "self") */
+	bool has_remote;       /* self entries: remote is set */
 	struct ip_addr remote; /* the VTEP */
-	uint16_t state;	      /* NUD_*: PERMANENT/NOARP static, else learned */
-	uint8_t flags;	      /* NTF_* */
+	uint16_t state;	       /* NUD_*: PERMANENT/NOARP static, else learned */
+	uint8_t flags;	       /* NTF_* */
 };
 /* Calls cb for every FDB entry on the link (bridge and link entries),
  * the link's own address included (master, NUD_PERMANENT). */
@@ -115,12 +117,12 @@ int vxlan_neigh_foreach(struct nl_sock *sock, const char *bridge,
 			int (*cb)(const struct vxlan_neigh_entry *entry, void *userdata),
 			void *userdata);
 
-/* The nftables script that drops VXLAN (UDP dstport VXLAN_UDP_PORT) on
- * underlay_dev from any source not in the known VTEPs: table netdev
- * podwire, an ingress chain on the device (before IP routing and
- * conntrack see it) and sets vteps4/vteps6 of the known addresses. The
- * script replaces the table in one transaction, so loading it again with
- * another VTEP list is atomic. Returns a malloc'ed string (NULL on OOM),
- * -EINVAL through ret for a bad device name. */
+/* The nftables script that drops VXLAN (UDP to VXLAN_UDP_PORT) arriving
+ * on underlay_dev from any source not among the known VTEPs: table netdev
+ * podwire with sets vteps4/vteps6 of the known addresses and a chain on
+ * the device's ingress hook (before IP, conntrack and the VXLAN socket).
+ * The script replaces the table in one transaction, so loading it again
+ * with another VTEP list is atomic. Sets *ret_script to a malloc'ed
+ * string; -EINVAL for a bad device name or address, -ENOMEM. */
 int vxlan_filter_script(const char *underlay_dev, const struct ip_addr *vteps, size_t vtep_count,
 			char **ret_script);

@@ -30,11 +30,12 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: vxlan-driver ensure NAME BRIDGE VNI LOCAL [MTU [TTL]] | remove NAME "
-			"| mtu UNDERLAY_MTU 4|6 | underlay-mtu ADDR | bridge-mtu BRIDGE MTU | "
-			"fdb-add NAME MAC VTEP | fdb-del NAME MAC | neigh-add BRIDGE ADDR MAC | "
-			"neigh-del BRIDGE ADDR | fdb-list NAME | neigh-list BRIDGE | "
-			"filter DEV [VTEP...]\n");
+	fprintf(stderr,
+		"usage: vxlan-driver ensure NAME BRIDGE VNI LOCAL [MTU [TTL]] | remove NAME "
+		"| mtu UNDERLAY_MTU 4|6 | underlay-mtu ADDR | bridge-mtu BRIDGE MTU | "
+		"fdb-add NAME MAC VTEP | fdb-del NAME MAC | neigh-add BRIDGE ADDR MAC | "
+		"neigh-del BRIDGE ADDR | fdb-list NAME | neigh-list BRIDGE | "
+		"filter DEV [VTEP...]\n");
 	return 2;
 }
 
