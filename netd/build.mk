@@ -28,3 +28,6 @@ $(BUILD)/tests/vxlan-driver: $(BUILD)/tests/system/vxlan-driver.o $(BUILD)/netd/
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libnl-3.0 libnl-route-3.0 2>/dev/null) -lpthread
 
 unit-tests: $(BUILD)/tests/vxlan-driver
+
+# tests/unit/test-vxlan.c: netd/vxlan.c's pure parts.
+UNIT_PARTS_test-vxlan := netd

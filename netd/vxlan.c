@@ -12,6 +12,7 @@
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
+#include <netlink/errno.h>
 #include <netlink/msg.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link/vxlan.h>
@@ -555,6 +556,9 @@ static int neigh_dump(struct nl_sock *sock, int family, struct dump_ctx *ctx)
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, dump_valid, ctx);
 	r = nl_recvmsgs(sock, cb);
 	nl_cb_put(cb);
+	/* The table changed during the dump: the caller may retry. */
+	if (r == -NLE_DUMP_INTR)
+		return -EAGAIN;
 	if (r < 0)
 		return netlink_errno(r);
 	return ctx->r;

@@ -101,7 +101,9 @@ struct vxlan_fdb_entry {
 	uint8_t flags;	       /* NTF_* */
 };
 /* Calls cb for every FDB entry on the link (bridge and link entries),
- * the link's own address included (master, NUD_PERMANENT). */
+ * the link's own address included (master, NUD_PERMANENT). A negative
+ * return of cb stops the dump and is returned; -EAGAIN if the kernel's
+ * table changed during the dump (call again). */
 int vxlan_fdb_foreach(struct nl_sock *sock, const char *name,
 		      int (*cb)(const struct vxlan_fdb_entry *entry, void *userdata),
 		      void *userdata);
