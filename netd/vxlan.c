@@ -239,9 +239,13 @@ int vxlan_ensure(struct nl_sock *sock, const struct vxlan_config *config, struct
 	}
 
 	r = link_get(sock, config->name, &link);
+	/* Not ours to delete (as bridge_ensure refuses a non-bridge). */
+	if (r >= 0 && !rtnl_link_is_vxlan(link))
+		return pw_error_set(err, -EEXIST, "interface %s exists and is not a VXLAN link",
+				    config->name);
 	if (r >= 0 && !vxlan_matches(link, config)) {
-		/* Another VNI or VTEP, or not VXLAN at all: a live link's VNI
-		 * and addresses cannot be changed, so it is made again. */
+		/* Another VNI, VTEP or setting: a live link's VNI and
+		 * addresses cannot be changed, so it is made again. */
 		rtnl_link_put(TAKE_PTR(link));
 		r = link_delete(sock, config->name);
 		if (r < 0)
@@ -251,9 +255,11 @@ int vxlan_ensure(struct nl_sock *sock, const struct vxlan_config *config, struct
 	}
 	if (r == -ENODEV) {
 		r = vxlan_create(sock, config, bridge_ifindex, mtu);
-		if (r == -EADDRINUSE)
+		/* The name is free (just checked): EEXIST is the kernel
+		 * refusing a second link with the VNI, address and port. */
+		if (r == -EEXIST)
 			return pw_error_set(err, r,
-					    "create %s: VNI %u on port %d is taken by another link",
+					    "create %s: another VXLAN link has VNI %u on port %d",
 					    config->name, config->vni, VXLAN_UDP_PORT);
 		if (r < 0)
 			return pw_error_set(err, r, "create VXLAN link %s (VNI %u, local %s): %s",

@@ -66,9 +66,10 @@ int vxlan_underlay_mtu(struct nl_sock *sock, const struct ip_addr *address, unsi
 /* Makes the VXLAN link exist as config says, enslaved to the bridge, up,
  * with the port flags above. An existing link with the same VNI, local
  * address, port, TTL and learning/checksum settings is kept (its MTU,
- * master and port flags are fixed in place); a different one, or a link
- * of another kind with the name, is deleted and created again. Returns 1
- * if it created the link, 0 if it kept it. */
+ * master, port flags and up state are fixed in place); a VXLAN link with
+ * other settings is deleted and created again; a link of another kind
+ * with the name is an error (-EEXIST), left alone. Returns 1 if it
+ * created the link, 0 if it kept it. */
 int vxlan_ensure(struct nl_sock *sock, const struct vxlan_config *config, struct pw_error *err);
 /* Deletes the link; a missing one is success. Its FDB entries go with it. */
 int vxlan_remove(struct nl_sock *sock, const char *name);

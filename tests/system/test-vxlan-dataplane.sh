@@ -72,9 +72,7 @@ grep -q "ttl 32" <<<"$(vx_ns a ip -d link show vx1)" || fail "replaced vx1 has n
 grep -q "vxlan id 199 " <<<"$(vx_ns a ip -d link show vx1)" || fail "replaced vx1 has not VNI 199"
 [ "$(drv a ensure vx1 pw-v1 101 "$VTEP_A")" = created ] || fail "back to VNI 101 did not replace"
 [ "$(drv a ensure vx1 pw-v1 101 "$VTEP_A")" = kept ] || fail "ensure after replace did not keep"
-vx_ns a ip link add vxd type bridge
-[ "$(drv a ensure vxd pw-v1 103 "$VTEP_A")" = created ] || fail "a bridge with the name was not replaced"
-grep -q "vxlan id 103 " <<<"$(vx_ns a ip -d link show vxd)" || fail "vxd is not VXLAN now"
+[ "$(drv a ensure vxd pw-v1 103 "$VTEP_A")" = created ] || fail "vxd not created"
 drv a remove vxd
 drv a remove vxd || fail "removing a missing link failed"
 
@@ -97,8 +95,15 @@ expect_error "not a unicast MAC" fdb-add vx1 01:00:5e:00:00:01 "$VTEP_B"
 expect_error "not a VXLAN link" fdb-add pw-v1 "$MAC_B1" "$VTEP_B"
 expect_error "not a bridge" neigh-add vx1 10.50.0.12 "$MAC_B1"
 expect_error "MTU 10 is below" bridge-mtu pw-v1 10
+vx_ns a ip link add vxb type bridge
+expect_error "vxb exists and is not a VXLAN link" ensure vxb pw-v1 103 "$VTEP_A"
+grep -q "bridge" <<<"$(vx_ns a ip -d link show vxb)" || fail "ensure touched the bridge vxb"
+vx_ns a ip link del vxb
+expect_error "another VXLAN link has VNI 101" ensure vx7 pw-v1 101 "$VTEP_A"
 [ "$(snapshot)" = "$before" ] || fail "a refused call changed vx1"
-vx_ns a ip link show vx9 >/dev/null 2>&1 && fail "a refused ensure left vx9 behind"
+for l in vx7 vx9; do
+	vx_ns a ip link show "$l" >/dev/null 2>&1 && fail "a refused ensure left $l behind"
+done
 
 # --- the two hosts, two VNets each, groups with the same addresses per VNet
 # vx1 stays: ensure must keep it and put it back on the new bridge.
