@@ -21,6 +21,7 @@ static const struct cli_command commands[] = {
 	{ "share", cli_share_main, "file shares: create, list, quota, snapshot, restore, remove" },
 	{ "dns", cli_dns_main, "DNS records and shared zones for VNets" },
 	{ "stats", cli_stats_main, "daemon statistics (stats dns)" },
+	{ "trust", cli_trust_main, "content-trust keysets: add, list, show, remove" },
 };
 
 static void usage(FILE *out)

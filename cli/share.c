@@ -1,6 +1,6 @@
 /* `podwire share`: file shares served by podwire-volumed (its share.* and
  * snapshot.* methods, docs/volumes.md): create, list, show, remove,
- * quota, snapshots and restore. */
+ * quota, trust policy, snapshots and restore. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,11 +25,13 @@ static void usage_family(FILE *out)
 		"\n"
 		"Commands:\n"
 		"  create NAME [OPTIONS]        define a share and mount it\n"
-		"  ls [--json]                  list shares with usage and users\n"
+		"  ls [--json]                  list shares: usage, users, trust\n"
 		"  show NAME [--json]           show one share\n"
 		"  rm NAME [--force] [--purge]  delete a share\n"
 		"  quota NAME [--quota SIZE] [--files N]\n"
 		"                               change a share's quota\n"
+		"  set NAME [--trust MODE] [--trust-keys KEYSET]\n"
+		"                               change a share's content-trust policy\n"
 		"  snapshot NAME [SNAP]         take a snapshot\n"
 		"  snapshots NAME [--json]      list a share's snapshots\n"
 		"  snapshot-rm NAME SNAP        delete a snapshot\n"
@@ -58,6 +60,12 @@ static const char *const usages[] = {
     "  --dir-mode M      every directory shows this octal mode\n"
     "  --backing DIR     serve this existing directory (default: a new directory\n"
     "                    under volumed's state dir)\n"
+    "  --trust MODE      content trust: off (default), audit or enforce; enforce\n"
+    "                    mounts the share only into groups whose image is signed\n"
+    "                    by a key of KEYSET, audit mounts it anyway and counts\n"
+    "                    the denial (docs/trust.md)\n"
+    "  --trust-keys KEYSET  the keyset (podwire trust keyset add) that signs the\n"
+    "                    admitted images; needed by audit and enforce\n"
     "  --json            print the created share as JSON\n"
     "  -h, --help        show this help\n"
     "\n"
@@ -67,8 +75,8 @@ static const char *const usages[] = {
     "Usage: podwire share ls [--json]\n"
     "\n"
     "Lists the shares: name, usage against quota (bytes and files), number of\n"
-    "groups using it, snapshots, and the mount point. --json prints volumed's\n"
-    "objects (docs/volumes.md).\n",
+    "groups using it, snapshots, trust policy (MODE:KEYSET, '-' when off) and the\n"
+    "mount point. --json prints volumed's objects (docs/volumes.md).\n",
     "show",
     "Usage: podwire share show NAME [--json]\n"
     "\n"
@@ -86,6 +94,18 @@ static const char *const usages[] = {
     "\n"
     "Changes the quota of the share NAME; 0 removes a limit. A limit below the\n"
     "current usage is allowed: then nothing may grow until enough is removed.\n",
+    "set",
+    "Usage: podwire share set NAME [--trust MODE] [--trust-keys KEYSET] [--json]\n"
+    "\n"
+    "Changes the content-trust policy of the share NAME (docs/trust.md):\n"
+    "  --trust MODE      off, audit or enforce. enforce: the runtime hook mounts\n"
+    "                    the share only into groups whose image is signed by a\n"
+    "                    key of the keyset; audit: it mounts it anyway and counts\n"
+    "                    the denial (podwire stats). off drops the keyset.\n"
+    "  --trust-keys KEYSET  the keyset (podwire trust keyset add). Without it the\n"
+    "                    current keyset is kept; audit and enforce need one.\n"
+    "Groups using the share already keep their mounts. 'podwire share use' passes\n"
+    "no image, so under enforce it is refused.\n",
     "snapshot",
     "Usage: podwire share snapshot NAME [SNAP] [--json]\n"
     "\n"
@@ -140,6 +160,8 @@ enum {
 	OPT_PURGE,
 	OPT_PATH,
 	OPT_READ_ONLY,
+	OPT_TRUST,
+	OPT_TRUST_KEYS,
 };
 
 struct share_args {
@@ -147,6 +169,7 @@ struct share_args {
 	int pos_count;
 	bool json, force, purge, read_only;
 	const char *quota, *files, *uid, *gid, *file_mode, *dir_mode, *backing, *path;
+	const char *trust, *trust_keys;
 };
 
 /* Parses argv of one verb. allowed: the OPT_* it accepts (0-terminated). */
@@ -166,6 +189,8 @@ static int parse_args(const char *verb, int argc, char **argv, const int *allowe
 	    {"purge", no_argument, NULL, OPT_PURGE},
 	    {"path", required_argument, NULL, OPT_PATH},
 	    {"read-only", no_argument, NULL, OPT_READ_ONLY},
+	    {"trust", required_argument, NULL, OPT_TRUST},
+	    {"trust-keys", required_argument, NULL, OPT_TRUST_KEYS},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
@@ -228,6 +253,12 @@ static int parse_args(const char *verb, int argc, char **argv, const int *allowe
 		case OPT_READ_ONLY:
 			a->read_only = true;
 			break;
+		case OPT_TRUST:
+			a->trust = optarg;
+			break;
+		case OPT_TRUST_KEYS:
+			a->trust_keys = optarg;
+			break;
 		}
 	}
 	for (; optind < argc; optind++) {
@@ -284,6 +315,18 @@ static const char *fmt_quota(json_t *obj, const char *used_key, const char *limi
 	return buf;
 }
 
+/* "enforce:KEYSET", or "-" when off. */
+static const char *fmt_trust(json_t *s, char *buf, size_t size)
+{
+	const char *mode = json_string_value(json_object_get(s, "trust"));
+	const char *keys = json_string_value(json_object_get(s, "trust_keys"));
+
+	if (!mode || streq(mode, "off"))
+		return "-";
+	snprintf(buf, size, "%s:%s", mode, keys ? keys : "?");
+	return buf;
+}
+
 static void print_share(json_t *s)
 {
 	char buf[64];
@@ -316,6 +359,12 @@ static void print_share(json_t *s)
 		printf("  dir mode    %s\n", json_string_value(json_object_get(s, "dir_mode")));
 	printf("  snapshots   %" JSON_INTEGER_FORMAT "\n",
 	       json_integer_value(json_object_get(s, "snapshots")));
+	if (json_object_get(s, "trust_keys"))
+		printf("  trust       %s (keyset %s)\n",
+		       json_string_value(json_object_get(s, "trust")),
+		       json_string_value(json_object_get(s, "trust_keys")));
+	else
+		printf("  trust       off\n");
 	if (stats) {
 		char r[32], w[32];
 		printf("  counters    %" JSON_INTEGER_FORMAT " ops, %s read, %s written\n",
@@ -351,8 +400,9 @@ static int call(struct cli_ctx *ctx, const char *what, const char *method, json_
 
 static int share_create(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const int allowed[] = {OPT_QUOTA,    OPT_FILES,	 OPT_UID,  OPT_GID, OPT_FILE_MODE,
-				      OPT_DIR_MODE, OPT_BACKING, OPT_JSON, 0};
+	static const int allowed[] = {
+	    OPT_QUOTA, OPT_FILES,      OPT_UID,	 OPT_GID, OPT_FILE_MODE, OPT_DIR_MODE, OPT_BACKING,
+	    OPT_TRUST, OPT_TRUST_KEYS, OPT_JSON, 0};
 	struct share_args a;
 	json_auto_t *result = NULL;
 	json_t *params;
@@ -390,6 +440,10 @@ static int share_create(struct cli_ctx *ctx, int argc, char **argv)
 		json_object_set_new(params, "dir_mode", json_string(a.dir_mode));
 	if (a.backing)
 		json_object_set_new(params, "backing", json_string(a.backing));
+	if (a.trust)
+		json_object_set_new(params, "trust", json_string(a.trust));
+	if (a.trust_keys)
+		json_object_set_new(params, "trust_keys", json_string(a.trust_keys));
 	r = call(ctx, NULL, "share.create", params, &result);
 	if (r != CLI_EXIT_OK)
 		return r;
@@ -425,10 +479,10 @@ static int share_ls(struct cli_ctx *ctx, int argc, char **argv)
 		cli_print_json(json_object_get(result, "shares"));
 		return CLI_EXIT_OK;
 	}
-	t = table_new(6, "NAME", "BYTES", "FILES", "USERS", "SNAPSHOTS", "MOUNTPOINT");
+	t = table_new(7, "NAME", "BYTES", "FILES", "USERS", "SNAPSHOTS", "TRUST", "MOUNTPOINT");
 	json_array_foreach(json_object_get(result, "shares"), i, s)
 	{
-		char bytes[64], files[64], users[16], snaps[16];
+		char bytes[64], files[64], users[16], snaps[16], trust[96];
 
 		snprintf(users, sizeof(users), "%zu", json_array_size(json_object_get(s, "users")));
 		snprintf(snaps, sizeof(snaps), "%" JSON_INTEGER_FORMAT,
@@ -437,7 +491,7 @@ static int share_ls(struct cli_ctx *ctx, int argc, char **argv)
 		    t, json_string_value(json_object_get(s, "name")),
 		    fmt_quota(s, "used_bytes", "quota_bytes", true, bytes, sizeof(bytes)),
 		    fmt_quota(s, "used_files", "quota_files", false, files, sizeof(files)), users,
-		    snaps,
+		    snaps, fmt_trust(s, trust, sizeof(trust)),
 		    json_is_true(json_object_get(s, "mounted"))
 			? json_string_value(json_object_get(s, "mountpoint"))
 			: "(not mounted)");
@@ -518,6 +572,42 @@ static int share_quota(struct cli_ctx *ctx, int argc, char **argv)
 	if (r == CLI_EXIT_OK && a.json)
 		cli_print_json(result);
 	return r;
+}
+
+static int share_set(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const int allowed[] = {OPT_TRUST, OPT_TRUST_KEYS, OPT_JSON, 0};
+	json_auto_t *result = NULL;
+	struct share_args a;
+	json_t *params;
+	bool help;
+	int r;
+
+	r = parse_args("set", argc, argv, allowed, 1, 1, &a, &help);
+	if (r >= 0)
+		return r;
+	if (!a.trust && !a.trust_keys)
+		return cli_usage_error(CMD, "'share set' needs --trust and/or --trust-keys");
+	params = json_pack("{s:s}", "name", a.pos[0]);
+	if (a.trust)
+		json_object_set_new(params, "trust", json_string(a.trust));
+	if (a.trust_keys)
+		json_object_set_new(params, "trust_keys", json_string(a.trust_keys));
+	r = call(ctx, NULL, "share.set", params, &result);
+	if (r != CLI_EXIT_OK)
+		return r;
+	if (a.json) {
+		cli_print_json(result);
+	} else {
+		json_t *keys = json_object_get(result, "trust_keys");
+
+		printf("share %s: trust %s", a.pos[0],
+		       json_string_value(json_object_get(result, "trust")));
+		if (keys)
+			printf(" (keyset %s)", json_string_value(keys));
+		printf("\n");
+	}
+	return CLI_EXIT_OK;
 }
 
 static int share_snapshot(struct cli_ctx *ctx, int argc, char **argv)
@@ -670,6 +760,7 @@ int cli_share_main(struct cli_ctx *ctx, int argc, char **argv)
 	    {"rm", share_rm},
 	    {"delete", share_rm},
 	    {"quota", share_quota},
+	    {"set", share_set},
 	    {"snapshot", share_snapshot},
 	    {"snapshots", share_snapshots},
 	    {"snapshot-rm", share_snapshot_rm},

@@ -16,6 +16,7 @@
 static void usage_family(FILE *out)
 {
 	fprintf(out, "Usage: podwire stats [netd] [--json|--prometheus]\n"
+		     "       podwire stats trust [--json]\n"
 		     "       podwire stats dns [--json]\n"
 		     "\n"
 		     "Shows a daemon's counters.\n"
@@ -25,7 +26,8 @@ static void usage_family(FILE *out)
 		     "                 podwire-netd: bytes and packets each group sent and was\n"
 		     "                 sent, frames dropped as spoofed, per-VNet totals and\n"
 		     "                 packets dropped by isolation, attach/detach latencies\n"
-		     "                 (p50, p99) and nftables restores\n"
+		     "                 (p50, p99), nftables restores and content-trust denials\n"
+		     "  trust [--json]  podwire-netd's content-trust denials only\n"
 		     "  dns [--json]   podwire-dnsd: queries, answers by rcode, cache hits and\n"
 		     "                 misses, upstream questions and latency\n");
 }
@@ -146,6 +148,10 @@ static void usage_netd(FILE *out)
 		     "               isolation (to or from its bridge)\n"
 		     "  operations   attach and detach: count, p50 and p99 latency (last 4096)\n"
 		     "  nftables     how often netd restored its tables, and when it last did\n"
+		     "  trust        content-trust denials per VNet or share and mode: images\n"
+		     "               not trusted (refused under enforce, admitted under audit),\n"
+		     "               reported by podwire-hook or counted by netd for attaches\n"
+		     "               without a verdict; from zero when netd starts\n"
 		     "\n"
 		     "--json prints netd's stats object (docs/netd.md); --prometheus prints the\n"
 		     "Prometheus text exposition format (version 0.0.4).\n");
@@ -155,6 +161,30 @@ static const char *fmt_int(json_t *o, const char *key, char *buf, size_t size)
 {
 	snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(o, key)));
 	return buf;
+}
+
+static void print_trust(json_t *s)
+{
+	json_t *items = json_object_get(s, "trust"), *item;
+	struct table *t;
+	size_t i;
+
+	if (json_array_size(items) == 0) {
+		printf("content trust: no denials\n");
+		return;
+	}
+	t = table_new(4, "TRUST", "NAME", "MODE", "DENIED");
+	json_array_foreach(items, i, item)
+	{
+		char denied[32];
+
+		table_add_row(t, json_string_value(json_object_get(item, "kind")),
+			      json_string_value(json_object_get(item, "name")),
+			      json_string_value(json_object_get(item, "mode")),
+			      fmt_int(item, "denied", denied, sizeof(denied)));
+	}
+	table_print(t, stdout);
+	table_free(t);
 }
 
 static void print_netd(json_t *s)
@@ -203,6 +233,44 @@ static void print_netd(json_t *s)
 		   get_int(op, "p99_us", NULL));
 	printf("nftables restored %" JSON_INTEGER_FORMAT " time(s)\n",
 	       get_int(s, "nftables", "restores"));
+	printf("\n");
+	print_trust(s);
+}
+
+static void usage_trust(FILE *out)
+{
+	fprintf(out, "Usage: podwire stats trust [--json]\n"
+		     "\n"
+		     "Shows podwire-netd's content-trust denials (docs/trust.md), one row per\n"
+		     "VNet or share and mode: how many containers' images were not trusted,\n"
+		     "refused under enforce, admitted under audit. podwire-hook reports its\n"
+		     "verdicts; netd counts attaches that came without one (podwire-cni,\n"
+		     "'podwire group attach'). The counters start from zero when netd starts.\n"
+		     "--json prints the \"trust\" member of netd's stats object.\n");
+}
+
+static int stats_trust(struct cli_ctx *ctx, int argc, char **argv)
+{
+	bool as_json = false;
+	json_auto_t *result = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (streq(argv[i], "--json")) {
+			as_json = true;
+		} else if (streq(argv[i], "-h") || streq(argv[i], "--help")) {
+			usage_trust(stdout);
+			return CLI_EXIT_OK;
+		} else {
+			return cli_usage_error(CMD " trust", "unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (cli_call(ctx, "netd", "stats trust", "stats", NULL, &result) < 0)
+		return CLI_EXIT_FAILURE;
+	if (as_json)
+		cli_print_json(json_object_get(result, "trust") ?: json_array());
+	else
+		print_trust(result);
+	return CLI_EXIT_OK;
 }
 
 static int stats_netd(struct cli_ctx *ctx, int argc, char **argv, int first)
@@ -249,5 +317,7 @@ int cli_stats_main(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (streq(argv[1], "dns"))
 		return stats_dns(ctx, argc - 1, argv + 1);
+	if (streq(argv[1], "trust"))
+		return stats_trust(ctx, argc - 1, argv + 1);
 	return cli_usage_error(CMD, "unknown command 'stats %s'", argv[1]);
 }

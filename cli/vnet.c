@@ -25,7 +25,8 @@ static void usage_family(FILE *out)
 		"  create NAME --subnet CIDR [...]  define a VNet\n"
 		"  ls [--json]                      list VNets\n"
 		"  show NAME [--json]               show one VNet\n"
-		"  set NAME --host-access MODE      change what its groups reach on the host\n"
+		"  set NAME [--host-access MODE] [--trust MODE] [--trust-keys KEYSET]\n"
+		"                                   change host access or content trust\n"
 		"  rm NAME [--force]                delete a VNet\n"
 		"  peer NAME OTHER                  let two VNets' groups reach each other\n"
 		"  unpeer NAME OTHER                undo a peering\n"
@@ -61,6 +62,17 @@ static void usage_create(FILE *out)
 		"                    VNet's gateway. Ping of the own gateway, replies to\n"
 		"                    connections the host opens and published ports always work\n"
 		"  --dns IP[,IP]     upstream DNS servers (at most 3; default: the host's)\n"
+		"  --trust off|audit|enforce\n"
+		"                    content trust (docs/trust.md): enforce admits only groups\n"
+		"                    whose image podwire-hook found signed by a key of the\n"
+		"                    keyset --trust-keys names; audit admits every group and\n"
+		"                    counts the others (podwire stats, an event); off (default)\n"
+		"                    checks nothing. Groups attached without a verdict\n"
+		"                    (podwire-cni, 'podwire group attach') are refused under\n"
+		"                    enforce and counted under audit\n"
+		"  --trust-keys KEYSET\n"
+		"                    the keyset (podwire trust keyset add); required with\n"
+		"                    audit and enforce, and it must exist\n"
 		"  --json            print the created VNet as JSON\n"
 		"  -h, --help        show this help\n"
 		"\n"
@@ -71,12 +83,25 @@ static void usage_create(FILE *out)
 
 static void usage_set(FILE *out)
 {
-	fprintf(out, "Usage: podwire vnet set NAME --host-access none|dns|all [--json]\n"
-		     "\n"
-		     "Changes what the groups of the VNet NAME reach on this host (see 'vnet\n"
-		     "create --help'); attached groups get the new setting at once, and\n"
-		     "connections already open stay until they close. The other settings of a\n"
-		     "VNet are fixed at creation. Setting what is set already changes nothing.\n");
+	fprintf(
+	    out,
+	    "Usage: podwire vnet set NAME [--host-access none|dns|all]\n"
+	    "                        [--trust off|audit|enforce] [--trust-keys KEYSET] [--json]\n"
+	    "\n"
+	    "Changes settings of the VNet NAME (see 'vnet create --help'); the other\n"
+	    "settings of a VNet are fixed at creation. Setting what is set already\n"
+	    "changes nothing.\n"
+	    "\n"
+	    "  --host-access MODE  what its groups reach on this host; attached groups get\n"
+	    "                      the new setting at once, and connections already open\n"
+	    "                      stay until they close\n"
+	    "  --trust MODE        content trust for the groups attached from now on (groups\n"
+	    "                      already attached stay). audit or enforce without\n"
+	    "                      --trust-keys keeps the VNet's keyset (one is required);\n"
+	    "                      off forgets it\n"
+	    "  --trust-keys KEYSET\n"
+	    "                      the keyset images must be signed with; alone, it\n"
+	    "                      changes the keyset of a VNet under audit or enforce\n");
 }
 
 static void usage_ls(FILE *out)
@@ -84,7 +109,8 @@ static void usage_ls(FILE *out)
 	fprintf(out, "Usage: podwire vnet ls [--json]\n"
 		     "\n"
 		     "Lists the VNets: name, subnets, gateways, MTU, flags, number of attached\n"
-		     "groups and DNS domain. --json prints netd's objects (docs/netd.md).\n");
+		     "groups, DNS domain and content trust (MODE:KEYSET, - when off). --json\n"
+		     "prints netd's objects (docs/netd.md).\n");
 }
 
 static void usage_show(FILE *out)
@@ -150,8 +176,20 @@ static char *flags_text(json_t *vnet)
 	return xstrdup("");
 }
 
+/* "enforce:KEYSET", or NULL ("-") when off (malloc'd). */
+static char *trust_text(json_t *vnet)
+{
+	const char *mode = json_string_value(json_object_get(vnet, "trust"));
+	const char *keys = json_string_value(json_object_get(vnet, "trust_keys"));
+
+	if (strempty(mode) || streq(mode, "off"))
+		return NULL;
+	return xasprintf("%s:%s", mode, keys ?: "-");
+}
+
 static void print_vnet(json_t *vnet)
 {
+	_cleanup_free_ char *trust = trust_text(vnet);
 	_cleanup_free_ char *subnets = join_strings(json_object_get(vnet, "subnets"), ", ");
 	_cleanup_free_ char *gateways = join_strings(json_object_get(vnet, "gateways"), ", ");
 	_cleanup_free_ char *dns = join_strings(json_object_get(vnet, "dns_servers"), ", ");
@@ -167,6 +205,7 @@ static void print_vnet(json_t *vnet)
 	       json_integer_value(json_object_get(vnet, "mtu")));
 	printf("Flags:       %s\n", flags[0] ? flags : "-");
 	printf("Host access: %s\n", json_string_value(json_object_get(vnet, "host_access")) ?: "-");
+	printf("Trust:       %s\n", trust ?: "off");
 	printf("DNS servers: %s\n", dns[0] ? dns : "(host resolv.conf)");
 	printf("Groups:      %" JSON_INTEGER_FORMAT "\n",
 	       json_integer_value(json_object_get(vnet, "group_count")));
@@ -192,6 +231,11 @@ static int add_dns(json_t *servers, const char *list)
 	return 0;
 }
 
+static bool valid_trust(const char *mode)
+{
+	return streq(mode, "off") || streq(mode, "audit") || streq(mode, "enforce");
+}
+
 static int vnet_create(struct cli_ctx *ctx, int argc, char **argv)
 {
 	enum {
@@ -203,6 +247,8 @@ static int vnet_create(struct cli_ctx *ctx, int argc, char **argv)
 		OPT_ISOLATE,
 		OPT_HOST_ACCESS,
 		OPT_DNS,
+		OPT_TRUST,
+		OPT_TRUST_KEYS,
 		OPT_JSON
 	};
 	static const struct option options[] = {
@@ -214,6 +260,8 @@ static int vnet_create(struct cli_ctx *ctx, int argc, char **argv)
 	    {"isolate", no_argument, NULL, OPT_ISOLATE},
 	    {"host-access", required_argument, NULL, OPT_HOST_ACCESS},
 	    {"dns", required_argument, NULL, OPT_DNS},
+	    {"trust", required_argument, NULL, OPT_TRUST},
+	    {"trust-keys", required_argument, NULL, OPT_TRUST_KEYS},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -269,6 +317,16 @@ static int vnet_create(struct cli_ctx *ctx, int argc, char **argv)
 			}
 			add_dns(dns, optarg);
 			break;
+		case OPT_TRUST:
+			if (!valid_trust(optarg))
+				return cli_usage_error(
+				    CMD " create", "invalid --trust '%s' (off, audit or enforce)",
+				    optarg);
+			json_object_set_new(params, "trust", json_string(optarg));
+			break;
+		case OPT_TRUST_KEYS:
+			json_object_set_new(params, "trust_keys", json_string(optarg));
+			break;
 		case OPT_JSON:
 			as_json = true;
 			break;
@@ -305,9 +363,11 @@ static int vnet_create(struct cli_ctx *ctx, int argc, char **argv)
 
 static int vnet_set(struct cli_ctx *ctx, int argc, char **argv)
 {
-	enum { OPT_HOST_ACCESS = 256, OPT_JSON };
+	enum { OPT_HOST_ACCESS = 256, OPT_TRUST, OPT_TRUST_KEYS, OPT_JSON };
 	static const struct option options[] = {
 	    {"host-access", required_argument, NULL, OPT_HOST_ACCESS},
+	    {"trust", required_argument, NULL, OPT_TRUST},
+	    {"trust-keys", required_argument, NULL, OPT_TRUST_KEYS},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -328,6 +388,16 @@ static int vnet_set(struct cli_ctx *ctx, int argc, char **argv)
 				    optarg);
 			json_object_set_new(params, "host_access", json_string(optarg));
 			break;
+		case OPT_TRUST:
+			if (!valid_trust(optarg))
+				return cli_usage_error(
+				    CMD " set", "invalid --trust '%s' (off, audit or enforce)",
+				    optarg);
+			json_object_set_new(params, "trust", json_string(optarg));
+			break;
+		case OPT_TRUST_KEYS:
+			json_object_set_new(params, "trust_keys", json_string(optarg));
+			break;
 		case OPT_JSON:
 			as_json = true;
 			break;
@@ -341,16 +411,23 @@ static int vnet_set(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cli_usage_error(CMD " set", "expected exactly one VNet name");
-	if (!json_object_get(params, "host_access"))
-		return cli_usage_error(CMD " set", "nothing to set (--host-access)");
+	if (json_object_size(params) == 0)
+		return cli_usage_error(CMD " set",
+				       "nothing to set (--host-access, --trust, --trust-keys)");
 	json_object_set_new(params, "name", json_string(argv[optind]));
 	if (cli_call(ctx, "netd", "vnet set", "vnet.set", params, &result) < 0)
 		return CLI_EXIT_FAILURE;
-	if (as_json)
+	if (as_json) {
 		cli_print_json(result);
-	else
+	} else if (!json_object_get(params, "trust") && !json_object_get(params, "trust_keys")) {
 		printf("vnet %s: host access %s\n", argv[optind],
 		       json_string_value(json_object_get(result, "host_access")));
+	} else {
+		_cleanup_free_ char *trust = trust_text(result);
+
+		printf("vnet %s: host access %s, trust %s\n", argv[optind],
+		       json_string_value(json_object_get(result, "host_access")), trust ?: "off");
+	}
 	return CLI_EXIT_OK;
 }
 
@@ -415,13 +492,15 @@ static int vnet_ls(struct cli_ctx *ctx, int argc, char **argv)
 		cli_print_json(json_object_get(result, "vnets"));
 		return CLI_EXIT_OK;
 	}
-	t = table_new(7, "NAME", "SUBNETS", "GATEWAYS", "MTU", "FLAGS", "GROUPS", "DOMAIN");
+	t = table_new(8, "NAME", "SUBNETS", "GATEWAYS", "MTU", "FLAGS", "GROUPS", "DOMAIN",
+		      "TRUST");
 	json_array_foreach(json_object_get(result, "vnets"), i, vnet)
 	{
 		_cleanup_free_ char *subnets = join_strings(json_object_get(vnet, "subnets"), ",");
 		_cleanup_free_ char *gateways =
 		    join_strings(json_object_get(vnet, "gateways"), ",");
 		_cleanup_free_ char *flags = flags_text(vnet);
+		_cleanup_free_ char *trust = trust_text(vnet);
 		char mtu[16], groups[16];
 
 		snprintf(mtu, sizeof(mtu), "%" JSON_INTEGER_FORMAT,
@@ -430,7 +509,7 @@ static int vnet_ls(struct cli_ctx *ctx, int argc, char **argv)
 			 json_integer_value(json_object_get(vnet, "group_count")));
 		table_add_row(t, json_string_value(json_object_get(vnet, "name")), subnets,
 			      gateways, mtu, flags, groups,
-			      json_string_value(json_object_get(vnet, "domain")));
+			      json_string_value(json_object_get(vnet, "domain")), trust);
 	}
 	table_print(t, stdout);
 	table_free(t);

@@ -68,6 +68,7 @@ static void listener_free(struct dnsd *d, struct listener *l)
 	server_tcp_close_listener(d, l);
 	if (l->udp_watch)
 		event_loop_remove(d->loop, l->udp_watch);
+	accept_pause_done(&l->tcp_pause);
 	if (l->tcp_watch)
 		event_loop_remove(d->loop, l->tcp_watch);
 	if (l->udp_fd >= 0)
@@ -99,6 +100,9 @@ static int listener_open(struct dnsd *d, struct view *v, const struct ip_addr *a
 	if (r < 0)
 		goto fail;
 	r = event_loop_add_fd(d->loop, l->tcp_fd, EPOLLIN, server_tcp_accept, l, &l->tcp_watch);
+	if (r < 0)
+		goto fail;
+	r = accept_pause_init(&l->tcp_pause, d->loop, l->tcp_watch, EPOLLIN);
 	if (r < 0)
 		goto fail;
 	l->next = d->listeners;

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "accept-pause.h"
 #include "dnsd.h"
 #include "prefix.h"
 
@@ -22,6 +23,7 @@ struct listener {
 	int tcp_fd;
 	struct event_watch *udp_watch;
 	struct event_watch *tcp_watch;
+	struct accept_pause tcp_pause; /* accept at EMFILE (lib/accept-pause.h) */
 	unsigned tcp_conn_count; /* its TCP connections (server-tcp.c) */
 };
 

@@ -300,6 +300,8 @@ void server_tcp_accept(struct event_loop *loop, int fd, uint32_t events, void *u
 				d->counters.tcp_accept_errors++;
 				log_debug("accept failed: %s", strerror(errno));
 			}
+			if (accept_error_is_resource(errno))
+				accept_pause_now(&l->tcp_pause, errno, "dns tcp");
 			return;
 		}
 		/* One eviction per bound at most: the bounds nest, so after

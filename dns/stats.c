@@ -1,6 +1,9 @@
 /* The stats socket (RUN_DIR/dnsd.sock): one read-only RPC method,
  * "stats.get", returning the counters `podwire stats dns` shows. The
  * counters themselves are plain integers bumped on the query path. */
+#include <stdio.h>
+#include <string.h>
+
 #include "dnsd.h"
 #include "feed.h"
 #include "listeners.h"
@@ -90,7 +93,13 @@ int stats_server_start(struct dnsd *d, struct pw_error *err)
 			       err);
 	if (r < 0)
 		return r;
-	if (d->opts.admin_gid_set)
-		rpc_server_set_admin_gid(d->rpc, d->opts.admin_gid);
+	/* As netd and volumed: a socket the admin group cannot reach is a
+	 * misconfiguration to report, not to run with. */
+	if (d->opts.admin_gid_set) {
+		r = rpc_server_set_admin_gid(d->rpc, d->opts.admin_gid);
+		if (r < 0)
+			return pw_error_set(err, r, "cannot give %s to group %u: %s", path,
+					    (unsigned)d->opts.admin_gid, strerror(-r));
+	}
 	return 0;
 }

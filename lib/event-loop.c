@@ -201,6 +201,15 @@ int event_loop_timer_set(struct event_loop *loop, struct event_watch *watch, uin
 	return 0;
 }
 
+int event_loop_timer_disarm(struct event_loop *loop, struct event_watch *watch)
+{
+	struct itimerspec its = {};
+
+	if (timerfd_settime(watch->fd, 0, &its, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
 int event_loop_add_timer(struct event_loop *loop, uint64_t delay_ms, uint64_t interval_ms,
 			 event_timer_cb cb, void *userdata, struct event_watch **ret_watch)
 {

@@ -41,6 +41,10 @@ void event_loop_defer_arm(struct event_loop *loop, struct event_watch *watch);
  * (otherwise once; a one-shot timer stays allocated until removed). */
 int event_loop_add_timer(struct event_loop *loop, uint64_t delay_ms, uint64_t interval_ms,
 			 event_timer_cb cb, void *userdata, struct event_watch **ret_watch);
+/* Stops a timer without removing it: for timers that must exist before
+ * they are needed (making one takes a file descriptor, which may be what
+ * is missing when it is needed). Re-arm with event_loop_timer_set(). */
+int event_loop_timer_disarm(struct event_loop *loop, struct event_watch *watch);
 /* Re-arms an existing timer. */
 int event_loop_timer_set(struct event_loop *loop, struct event_watch *watch, uint64_t delay_ms,
 			 uint64_t interval_ms);

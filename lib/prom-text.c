@@ -72,6 +72,27 @@ static void counter_family(json_t *items, const char *label, const char *label_k
 	}
 }
 
+/* Content trust: denials per (kind, name, mode), counted by netd. */
+static void trust_family(json_t *items, FILE *out)
+{
+	json_t *item;
+	size_t i;
+
+	fprintf(out, "# HELP podwire_trust_denied_total Containers whose image was not trusted "
+		     "by a VNet's or share's content-trust policy (enforce: refused; audit: "
+		     "admitted).\n# TYPE podwire_trust_denied_total counter\n");
+	json_array_foreach(items, i, item)
+	{
+		fputs("podwire_trust_denied_total{kind=\"", out);
+		label_value(json_string_value(json_object_get(item, "kind")), out);
+		fputs("\",name=\"", out);
+		label_value(json_string_value(json_object_get(item, "name")), out);
+		fputs("\",mode=\"", out);
+		label_value(json_string_value(json_object_get(item, "mode")), out);
+		fprintf(out, "\"} %" JSON_INTEGER_FORMAT "\n", get_int(item, "denied", NULL));
+	}
+}
+
 int prom_text_netd_stats(json_t *stats, FILE *out)
 {
 	const char *key;
@@ -104,5 +125,6 @@ int prom_text_netd_stats(json_t *stats, FILE *out)
 		"tables.\n# TYPE podwire_nftables_restores_total counter\n"
 		"podwire_nftables_restores_total %" JSON_INTEGER_FORMAT "\n",
 		get_int(stats, "nftables", "restores"));
+	trust_family(json_object_get(stats, "trust"), out);
 	return ferror(out) ? -EIO : 0;
 }

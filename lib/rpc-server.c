@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "accept-pause.h"
 #include "json-util.h"
 #include "line-buffer.h"
 #include "log.h"
@@ -60,6 +61,7 @@ struct rpc_server {
 	struct event_loop *loop;
 	int listen_fd;
 	struct event_watch *listen_watch;
+	struct accept_pause accept_pause;
 	char *socket_path;
 	const struct rpc_method *methods;
 	size_t method_count;
@@ -388,7 +390,9 @@ static void listen_event(struct event_loop *loop, int fd, uint32_t events, void 
 	for (int i = 0; i < 16; i++) {
 		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
-			if (errno != EAGAIN && errno != EINTR)
+			if (accept_error_is_resource(errno))
+				accept_pause_now(&s->accept_pause, errno, "rpc");
+			else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				log_warn_errno(-errno, "rpc: accept failed");
 			return;
 		}
@@ -481,6 +485,11 @@ int rpc_server_new(struct event_loop *loop, const char *socket_path,
 	s->userdata = userdata;
 	s->next_seq = 1;
 	r = event_loop_add_fd(loop, fd, EPOLLIN, listen_event, s, &s->listen_watch);
+	if (r >= 0) {
+		r = accept_pause_init(&s->accept_pause, loop, s->listen_watch, EPOLLIN);
+		if (r < 0)
+			event_loop_remove(loop, s->listen_watch);
+	}
 	if (r < 0) {
 		free(s->socket_path);
 		free(s);
@@ -497,6 +506,7 @@ void rpc_server_free(struct rpc_server *s)
 		return;
 	while (s->conns)
 		conn_free(s->conns);
+	accept_pause_done(&s->accept_pause);
 	event_loop_remove(s->loop, s->listen_watch);
 	close(s->listen_fd);
 	unlink(s->socket_path);

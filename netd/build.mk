@@ -18,3 +18,21 @@ $(BUILD)/tests/bw-driver: $(BUILD)/tests/system/bw-driver.o $(BUILD)/netd/bandwi
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libnl-3.0 libnl-route-3.0 2>/dev/null) -lpthread
 
 unit-tests: $(BUILD)/tests/bw-driver
+
+# netd links libcrypto (netd/trust-keys.c checks the cosign keys of
+# keysets): unit tests that pull in netd objects may need it too.
+$(UNIT_BIN): ALL_LIBS += $(shell pkg-config --libs libcrypto 2>/dev/null)
+UNIT_PARTS_test-trust-keys := netd
+
+# The VXLAN test driver (tests/system/vxlan-driver.c) for
+# tests/system/test-vxlan-dataplane.sh and bench/vxlan.sh: vxlan.o and
+# netlink.o alone, with libnl.
+$(BUILD)/tests/vxlan-driver: $(BUILD)/tests/system/vxlan-driver.o $(BUILD)/netd/vxlan.o \
+		$(BUILD)/netd/netlink.o $(BUILD)/liblib.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libnl-3.0 libnl-route-3.0 2>/dev/null) -lpthread
+
+unit-tests: $(BUILD)/tests/vxlan-driver
+
+# tests/unit/test-vxlan.c: netd/vxlan.c's pure parts.
+UNIT_PARTS_test-vxlan := netd

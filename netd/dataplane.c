@@ -510,10 +510,11 @@ int netd_stats(struct netd *netd, json_t **ret, struct pw_error *err)
 		json_array_append_new(vnets_json, item);
 	}
 	nft_counters_done(&counters);
-	*ret = json_pack("{s:o, s:o, s:{s:o, s:o}, s:{s:I, s:I}}", "groups", groups_json, "vnets",
-			 vnets_json, "operations", "attach", latency_json(netd->attach_latency),
-			 "detach", latency_json(netd->detach_latency), "nftables", "restores",
-			 (json_int_t)netd->nft_restores, "restored_at",
-			 (json_int_t)netd->nft_restored_at);
+	*ret =
+	    json_pack("{s:o, s:o, s:{s:o, s:o}, s:{s:I, s:I}, s:o}", "groups", groups_json, "vnets",
+		      vnets_json, "operations", "attach", latency_json(netd->attach_latency),
+		      "detach", latency_json(netd->detach_latency), "nftables", "restores",
+		      (json_int_t)netd->nft_restores, "restored_at",
+		      (json_int_t)netd->nft_restored_at, "trust", trust_ledger_json(&netd->ledger));
 	return 0;
 }

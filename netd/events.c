@@ -7,6 +7,7 @@
 json_t *events_vnet_json(const struct vnet *vnet)
 {
 	char buf[IP_PREFIX_STRLEN];
+	json_t *object;
 	json_t *subnets = json_array(), *gateways = json_array(), *dns = json_array();
 
 	for (size_t i = 0; i < vnet->subnet_count; i++) {
@@ -17,12 +18,14 @@ json_t *events_vnet_json(const struct vnet *vnet)
 	}
 	for (size_t i = 0; i < vnet->dns_server_count; i++)
 		json_array_append_new(dns, json_string(ip_addr_format(&vnet->dns_servers[i], buf)));
-	return json_pack("{s:s, s:s, s:o, s:o, s:s, s:I, s:b, s:b, s:s, s:o, s:o, s:I}", "name",
-			 vnet->name, "bridge", vnet->bridge, "subnets", subnets, "gateways",
-			 gateways, "domain", vnet->domain, "mtu", (json_int_t)vnet->mtu, "internal",
-			 vnet->internal, "isolate", vnet->isolate, "host_access",
-			 vnet_host_access_name(vnet->host_access), "dns_servers", dns, "peers",
-			 vnet_peers_json(vnet), "group_count", (json_int_t)vnet->group_count);
+	object = json_pack("{s:s, s:s, s:o, s:o, s:s, s:I, s:b, s:b, s:s, s:o, s:o, s:I}", "name",
+			   vnet->name, "bridge", vnet->bridge, "subnets", subnets, "gateways",
+			   gateways, "domain", vnet->domain, "mtu", (json_int_t)vnet->mtu,
+			   "internal", vnet->internal, "isolate", vnet->isolate, "host_access",
+			   vnet_host_access_name(vnet->host_access), "dns_servers", dns, "peers",
+			   vnet_peers_json(vnet), "group_count", (json_int_t)vnet->group_count);
+	vnet_trust_json(vnet, object);
+	return object;
 }
 
 json_t *events_group_json(const struct pw_group *group)

@@ -216,15 +216,15 @@ int group_request_parse(json_t *params, struct group_request *ret, struct pw_err
 {
 	struct group_request req = {0};
 	json_t *id = NULL, *netns = NULL, *vnets = NULL, *ips = NULL, *mac_json = NULL,
-	       *hostname = NULL, *aliases = NULL, *ports = NULL, *rate = NULL;
+	       *hostname = NULL, *aliases = NULL, *ports = NULL, *rate = NULL, *trust = NULL;
 	const char *mac = NULL;
 	int r;
 
 	r = json_unpack_err(params, err, "group", JSON_STRICT,
-			    "{s:o, s:o, s:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o}", "id", &id,
+			    "{s:o, s:o, s:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o}", "id", &id,
 			    "netns", &netns, "vnets", &vnets, "ips", &ips, "mac", &mac_json,
 			    "hostname", &hostname, "aliases", &aliases, "ports", &ports, "rate",
-			    &rate);
+			    &rate, "trust", &trust);
 	if (r < 0)
 		return r;
 	if ((r = param_string(id, "id", &req.id, err)) < 0 ||
@@ -273,6 +273,9 @@ int group_request_parse(json_t *params, struct group_request *ret, struct pw_err
 	if (r < 0)
 		return r;
 	r = group_rate_parse(rate, &req.rate, err);
+	if (r < 0)
+		return r;
+	r = trust_verdict_parse(trust, &req.trust, err);
 	if (r < 0)
 		return r;
 	*ret = req;

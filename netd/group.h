@@ -96,6 +96,9 @@ struct group_request {
 	struct nft_port_spec ports[GROUP_PORTS_MAX];
 	size_t port_count;
 	struct bandwidth_spec rate;
+	/* The caller's verdict on the group's image (content trust); checked
+	 * against the VNets' policies, not stored. */
+	struct trust_verdict trust;
 };
 
 /* "rate": "100mbit" (both directions) or {"ingress"?: RATE, "egress"?: RATE}

@@ -152,6 +152,8 @@ static void netd_done(struct netd *netd)
 		vnet_free(netd->vnets[i]);
 	netd->vnet_count = 0;
 	store_close(&netd->store);
+	trust_keysets_close(&netd->keysets);
+	trust_ledger_done(&netd->ledger);
 	dns_records_done();
 	port_mroutes_done(&netd->mroutes);
 	if (netd->nft)
@@ -186,6 +188,7 @@ static int run(const struct options *opts)
 	netd.attach_latency = xcalloc(1, sizeof(*netd.attach_latency));
 	netd.detach_latency = xcalloc(1, sizeof(*netd.detach_latency));
 	netd.store.vnets_fd = netd.store.groups_fd = -EBADF;
+	netd.keysets.dir_fd = -EBADF;
 
 	r = event_loop_new(&netd.loop);
 	if (r < 0) {
@@ -225,6 +228,12 @@ static int run(const struct options *opts)
 	r = store_open(&netd.store, opts->state_dir, opts->run_dir, &err);
 	if (r < 0) {
 		log_error("cannot open state error=\"%s\"", pw_error_message(&err));
+		goto out;
+	}
+	/* Content trust: the keysets VNets name (netd/trust-keysets.c). */
+	r = trust_keysets_open(&netd.keysets, opts->state_dir, &err);
+	if (r < 0) {
+		log_error("cannot open keysets error=\"%s\"", pw_error_message(&err));
 		goto out;
 	}
 	/* Deleted host veths (a group's netns died): watched from before

@@ -20,6 +20,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "accept-pause.h"
 #include "dataplane.h"
 #include "log.h"
 #include "metrics-listener.h"
@@ -56,6 +57,7 @@ struct metrics_listener {
 	struct netd *netd;
 	int listen_fd;
 	struct event_watch *listen_watch;
+	struct accept_pause accept_pause;
 	struct event_watch *timer;
 	uint64_t timer_at; /* when the timer fires (monotonic ms), 0: not relied on */
 	char *unix_path;   /* removed at free; NULL for TCP */
@@ -562,7 +564,9 @@ static void listen_event(struct event_loop *loop, int fd, uint32_t events, void 
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (cfd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			if (accept_error_is_resource(errno))
+				accept_pause_now(&l->accept_pause, errno, "metrics");
+			else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				log_warn_errno(-errno, "metrics: accept failed");
 			return;
 		}
@@ -649,6 +653,8 @@ int metrics_listener_new(struct netd *netd, const struct metrics_addr *addr, gid
 	r = event_loop_add_timer(netd->loop, METRICS_READ_TIMEOUT_MS, 0, timer_fired, l, &l->timer);
 	if (r >= 0)
 		r = event_loop_add_fd(netd->loop, fd, EPOLLIN, listen_event, l, &l->listen_watch);
+	if (r >= 0)
+		r = accept_pause_init(&l->accept_pause, netd->loop, l->listen_watch, EPOLLIN);
 	if (r < 0) {
 		metrics_listener_free(l);
 		return pw_error_set(err, r, "metrics listener: event loop: %s", strerror(-r));
@@ -664,6 +670,7 @@ void metrics_listener_free(struct metrics_listener *l)
 		return;
 	while (l->conns)
 		conn_free(l->conns);
+	accept_pause_done(&l->accept_pause);
 	if (l->listen_watch)
 		event_loop_remove(l->netd->loop, l->listen_watch);
 	if (l->timer)

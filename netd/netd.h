@@ -21,6 +21,8 @@
 #include "port-mroutes.h"
 #include "rpc-server.h"
 #include "store.h"
+#include "trust-keysets.h"
+#include "trust-ledger.h"
 #include "vnet.h"
 
 struct latency_ring;
@@ -32,6 +34,9 @@ struct netd {
 	struct nft_ctx *nft;
 	struct store store;
 	struct vnet *vnets[VNETS_MAX]; /* in creation order */
+	/* Content trust: the keysets VNets name, and the denial counters. */
+	struct trust_keysets keysets;
+	struct trust_ledger ledger;
 	size_t vnet_count;
 	struct group_table groups;
 	int host_netns_fd; /* netd's own netns, to refuse attaching to it */
@@ -72,11 +77,24 @@ void netd_vnet_unlink(struct netd *netd, struct vnet *vnet);
 int netd_vnet_create(struct netd *netd, struct vnet *spec, struct vnet **ret_vnet,
 		     struct pw_error *err);
 int netd_vnet_delete(struct netd *netd, const char *name, bool force, struct pw_error *err);
-/* Changes the host access of an existing VNet: state file, then its nft
- * elements in one batch (the old setting's are removed in the same one);
- * the same setting again changes nothing. */
-int netd_vnet_set_host_access(struct netd *netd, const char *name, enum nft_host_access access,
-			      struct vnet **ret_vnet, struct pw_error *err);
+/* What vnet.set changes on a live VNet; what is not given stays. */
+struct vnet_settings {
+	bool has_host_access;
+	enum nft_host_access host_access;
+	bool has_trust;
+	enum trust_mode trust;
+	const char *trust_keys; /* NULL: not given */
+};
+/* Changes the settings of an existing VNet: state file, then (host
+ * access) its nft elements in one batch, the old setting's removed in the
+ * same one. Trust: a mode without keys keeps the current keyset, off
+ * clears it; the keyset must exist. The same settings again change
+ * nothing and announce nothing. */
+int netd_vnet_set(struct netd *netd, const char *name, const struct vnet_settings *settings,
+		  struct vnet **ret_vnet, struct pw_error *err);
+/* -ENOENT with err naming it unless the keyset a policy names exists. */
+int netd_trust_keys_check(const struct netd *netd, enum trust_mode mode, const char *keys,
+			  struct pw_error *err);
 int netd_group_attach(struct netd *netd, const struct group_request *req,
 		      struct pw_group **ret_group, struct pw_error *err);
 int netd_group_detach(struct netd *netd, const char *id, struct pw_error *err);

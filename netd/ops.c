@@ -98,6 +98,9 @@ int netd_vnet_create(struct netd *netd, struct vnet *spec, struct vnet **ret_vne
 	struct nft_vnet_spec nft_spec;
 	int r;
 
+	r = netd_trust_keys_check(netd, vnet->trust, vnet->trust_keys, err);
+	if (r < 0)
+		return r;
 	if (existing) {
 		if (vnet->mtu == 0)
 			vnet->mtu = existing->mtu;
@@ -159,36 +162,85 @@ undo:
 	return r;
 }
 
-int netd_vnet_set_host_access(struct netd *netd, const char *name, enum nft_host_access access,
-			      struct vnet **ret_vnet, struct pw_error *err)
+int netd_trust_keys_check(const struct netd *netd, enum trust_mode mode, const char *keys,
+			  struct pw_error *err)
+{
+	if (mode != TRUST_OFF && !trust_keysets_find(&netd->keysets, keys))
+		return pw_error_set(err, -ENOENT,
+				    "trust_keys: keyset '%s' not found (add it with 'podwire trust "
+				    "keyset add')",
+				    keys);
+	return 0;
+}
+
+int netd_vnet_set(struct netd *netd, const char *name, const struct vnet_settings *settings,
+		  struct vnet **ret_vnet, struct pw_error *err)
 {
 	struct vnet *vnet = netd_vnet_find(netd, name);
-	enum nft_host_access old;
+	enum nft_host_access old_access, access;
+	enum trust_mode old_trust, trust;
+	char old_keys[sizeof(vnet->trust_keys)], keys[sizeof(vnet->trust_keys)];
 	struct nft_vnet_spec nft_spec;
+	bool saved = false;
 	int r;
 
 	if (!vnet)
 		return pw_error_set(err, -ENOENT, "vnet '%s' not found", name);
 	*ret_vnet = vnet;
-	if (vnet->host_access == access)
+	access = settings->has_host_access ? settings->host_access : vnet->host_access;
+	trust = settings->has_trust ? settings->trust : vnet->trust;
+	if (settings->trust_keys && !settings->has_trust && trust == TRUST_OFF)
+		return pw_error_set(err, -EINVAL,
+				    "trust_keys: vnet '%s' has trust off (set trust audit or "
+				    "enforce with it)",
+				    name);
+	if (trust == TRUST_OFF)
+		keys[0] = '\0';
+	else
+		snprintf(keys, sizeof(keys), "%s",
+			 settings->trust_keys ? settings->trust_keys : vnet->trust_keys);
+	r = vnet_trust_check(
+	    trust, settings->has_trust && trust == TRUST_OFF ? settings->trust_keys : keys, err);
+	if (r < 0)
+		return r;
+	r = netd_trust_keys_check(netd, trust, keys, err);
+	if (r < 0)
+		return r;
+	if (vnet->host_access == access && vnet->trust == trust && streq(vnet->trust_keys, keys))
 		return 0;
-	old = vnet->host_access;
+
+	old_access = vnet->host_access;
+	old_trust = vnet->trust;
+	memcpy(old_keys, vnet->trust_keys, sizeof(old_keys));
 	vnet->host_access = access;
+	vnet->trust = trust;
+	memcpy(vnet->trust_keys, keys, sizeof(keys));
 	r = store_vnet_save(&netd->store, vnet);
 	if (r < 0) {
-		vnet->host_access = old;
-		return pw_error_set(err, r, "write state of vnet '%s': %s", name, strerror(-r));
+		pw_error_set(err, r, "write state of vnet '%s': %s", name, strerror(-r));
+		goto undo;
 	}
-	vnet_nft_spec(vnet, &nft_spec);
-	r = nft_vnet_host_access(netd->nft, &nft_spec, err);
-	if (r < 0) {
-		vnet->host_access = old;
-		(void)store_vnet_save(&netd->store, vnet);
-		return pw_error_wrap(err, r, "nftables");
+	if (access != old_access) {
+		vnet_nft_spec(vnet, &nft_spec);
+		r = nft_vnet_host_access(netd->nft, &nft_spec, err);
+		if (r < 0) {
+			pw_error_wrap(err, r, "nftables");
+			saved = true;
+			goto undo;
+		}
 	}
-	log_info("vnet updated vnet=%s host_access=%s", name, vnet_host_access_name(access));
+	log_info("vnet updated vnet=%s host_access=%s trust=%s trust_keys=%s", name,
+		 vnet_host_access_name(access), trust_mode_name(trust), keys[0] ? keys : "-");
 	events_vnet_updated(netd, vnet);
 	return 0;
+
+undo:
+	vnet->host_access = old_access;
+	vnet->trust = old_trust;
+	memcpy(vnet->trust_keys, old_keys, sizeof(old_keys));
+	if (saved)
+		(void)store_vnet_save(&netd->store, vnet);
+	return r;
 }
 
 int netd_vnet_delete(struct netd *netd, const char *name, bool force, struct pw_error *err)
@@ -409,6 +461,11 @@ int netd_group_attach(struct netd *netd, const struct group_request *req,
 	for (size_t i = 0; i < req->vnet_count; i++)
 		if (!netd_vnet_find(netd, req->vnets[i]))
 			return pw_error_set(err, -ENOENT, "vnet '%s' not found", req->vnets[i]);
+	/* Content trust, before anything changes: the refusal is one line of
+	 * its own, not wrapped (podwire-cni and the hook show it as is). */
+	r = trust_check_attach(netd, req, err);
+	if (r < 0)
+		return r;
 
 	r = netns_open(req->netns, &netns_fd, err);
 	if (r < 0)

@@ -47,6 +47,12 @@ static int load_vnet(struct vnet *vnet, void *userdata)
 			vnet_free(vnet);
 			return 0;
 		}
+	/* Kept: the policy stays as the admin set it (under enforce the hook
+	 * finds no keyset and denies) until a keyset of that name is added
+	 * again or the VNet is set otherwise. */
+	if (vnet->trust != TRUST_OFF && !trust_keysets_find(&netd->keysets, vnet->trust_keys))
+		log_error("VNet names a missing keyset (add it again) vnet=%s trust=%s keyset=%s",
+			  vnet->name, trust_mode_name(vnet->trust), vnet->trust_keys);
 	netd_vnet_insert(netd, vnet);
 	return 0;
 }

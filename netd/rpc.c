@@ -51,27 +51,48 @@ static int vnet_delete(struct rpc_request *req, void *userdata, json_t **ret_res
 	return netd_vnet_delete(userdata, name, force, err);
 }
 
-/* vnet.set: the settings that may change on a live VNet (host_access);
- * the others define the VNet and need a delete and a create. */
+/* vnet.set: the settings that may change on a live VNet (host_access,
+ * trust, trust_keys); the others define the VNet and need a delete and a
+ * create. */
 static int vnet_set(struct rpc_request *req, void *userdata, json_t **ret_result,
 		    struct pw_error *err)
 {
-	enum nft_host_access access;
-	const char *name, *host_access;
+	struct vnet_settings settings = {0};
+	const char *name, *host_access = NULL, *trust = NULL;
 	struct vnet *vnet;
 	int r;
 
-	r = json_unpack_err(req->params, err, req->method, JSON_STRICT, "{s:s, s:s}", "name", &name,
-			    "host_access", &host_access);
+	r = json_unpack_err(req->params, err, req->method, JSON_STRICT, "{s:s, s?:s, s?:s, s?:s}",
+			    "name", &name, "host_access", &host_access, "trust", &trust,
+			    "trust_keys", &settings.trust_keys);
 	if (r < 0)
 		return r;
 	r = name_validate_vnet(name, err);
 	if (r < 0)
 		return r;
-	if (vnet_host_access_parse(host_access, &access) < 0)
-		return pw_error_set(
-		    err, -EINVAL, "host_access: '%.16s' is not one of none, dns, all", host_access);
-	r = netd_vnet_set_host_access(userdata, name, access, &vnet, err);
+	if (!host_access && !trust && !settings.trust_keys)
+		return pw_error_set(err, -EINVAL,
+				    "vnet.set: nothing to set (host_access, trust, trust_keys)");
+	if (host_access) {
+		if (vnet_host_access_parse(host_access, &settings.host_access) < 0)
+			return pw_error_set(err, -EINVAL,
+					    "host_access: '%.16s' is not one of none, dns, all",
+					    host_access);
+		settings.has_host_access = true;
+	}
+	if (trust) {
+		if (trust_mode_parse(trust, &settings.trust) < 0)
+			return pw_error_set(err, -EINVAL,
+					    "trust: '%.16s' is not one of off, audit, enforce",
+					    trust);
+		settings.has_trust = true;
+	}
+	if (settings.trust_keys) {
+		r = keyset_name_validate(settings.trust_keys, err);
+		if (r < 0)
+			return pw_error_wrap(err, r, "trust_keys");
+	}
+	r = netd_vnet_set(userdata, name, &settings, &vnet, err);
 	if (r < 0)
 		return r;
 	*ret_result = events_vnet_json(vnet);
@@ -278,6 +299,12 @@ const struct rpc_method netd_rpc_methods[] = {
     {"group.list", group_list, false},
     {"group.show", group_show, false},
     {"events.subscribe", events_subscribe, false},
+    /* Content trust (netd/trust-keysets.c, netd/trust-ledger.c) */
+    {"trust.keyset.add", trust_rpc_keyset_add, true},
+    {"trust.keyset.remove", trust_rpc_keyset_remove, true},
+    {"trust.keyset.list", trust_rpc_keyset_list, false},
+    {"trust.keyset.show", trust_rpc_keyset_show, false},
+    {"trust.report", trust_rpc_report, true},
     /* DNS records and zones (netd/dns-records.c) */
     {"dns.record.add", dns_rpc_record_add, true},
     {"dns.record.remove", dns_rpc_record_remove, true},

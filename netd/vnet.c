@@ -120,6 +120,27 @@ int vnet_host_access_parse(const char *text, enum nft_host_access *ret)
 	return -EINVAL;
 }
 
+int vnet_trust_check(enum trust_mode mode, const char *keys, struct pw_error *err)
+{
+	int r;
+
+	if (mode == TRUST_OFF) {
+		if (!strempty(keys))
+			return pw_error_set(err, -EINVAL,
+					    "trust_keys: only with trust audit or enforce");
+		return 0;
+	}
+	if (strempty(keys))
+		return pw_error_set(err, -EINVAL,
+				    "trust_keys: required with trust %s (the keyset images must "
+				    "be signed with)",
+				    trust_mode_name(mode));
+	r = keyset_name_validate(keys, err);
+	if (r < 0)
+		return pw_error_wrap(err, r, "trust_keys");
+	return 0;
+}
+
 static int parse_subnets(struct vnet *vnet, json_t *subnets, bool stored, struct pw_error *err)
 {
 	struct ip_prefix v4 = {0}, v6 = {0};
@@ -342,20 +363,22 @@ static int parse_peers(struct vnet *vnet, json_t *peers, struct pw_error *err)
 static int parse_vnet(json_t *params, bool stored, struct vnet **ret_vnet, struct pw_error *err)
 {
 	_cleanup_vnet_ struct vnet *vnet = NULL;
-	const char *name = NULL, *gateway = NULL, *domain = NULL, *host_access = "dns";
+	const char *name = NULL, *gateway = NULL, *domain = NULL, *host_access = "dns",
+		   *trust = "off", *trust_keys = NULL;
 	json_t *name_json = NULL, *subnets = NULL, *gateway_json = NULL, *domain_json = NULL,
 	       *mtu_json = NULL, *internal_json = NULL, *isolate_json = NULL, *dns_servers = NULL,
-	       *peers = NULL, *host_access_json = NULL;
+	       *peers = NULL, *host_access_json = NULL, *trust_json = NULL, *trust_keys_json = NULL;
 	long long mtu = 0;
 	bool internal = false, isolate = false;
 	int r;
 
-	r = json_unpack_err(params, err, "vnet", JSON_STRICT,
-			    "{s:o, s:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o}", "name",
-			    &name_json, "subnets", &subnets, "gateway", &gateway_json, "domain",
-			    &domain_json, "mtu", &mtu_json, "internal", &internal_json, "isolate",
-			    &isolate_json, "dns_servers", &dns_servers, "peers", &peers,
-			    "host_access", &host_access_json);
+	r = json_unpack_err(
+	    params, err, "vnet", JSON_STRICT,
+	    "{s:o, s:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o, s?:o}", "name",
+	    &name_json, "subnets", &subnets, "gateway", &gateway_json, "domain", &domain_json,
+	    "mtu", &mtu_json, "internal", &internal_json, "isolate", &isolate_json, "dns_servers",
+	    &dns_servers, "peers", &peers, "host_access", &host_access_json, "trust", &trust_json,
+	    "trust_keys", &trust_keys_json);
 	if (r < 0)
 		return r;
 	if ((r = param_string(name_json, "name", &name, err)) < 0 ||
@@ -364,7 +387,9 @@ static int parse_vnet(json_t *params, bool stored, struct vnet **ret_vnet, struc
 	    (r = param_int(mtu_json, "mtu", 1, VNET_MTU_MAX, &mtu, err)) < 0 ||
 	    (r = param_bool(internal_json, "internal", &internal, err)) < 0 ||
 	    (r = param_bool(isolate_json, "isolate", &isolate, err)) < 0 ||
-	    (r = param_string(host_access_json, "host_access", &host_access, err)) < 0)
+	    (r = param_string(host_access_json, "host_access", &host_access, err)) < 0 ||
+	    (r = param_string(trust_json, "trust", &trust, err)) < 0 ||
+	    (r = param_string(trust_keys_json, "trust_keys", &trust_keys, err)) < 0)
 		return r;
 	r = name_validate_vnet(name, err);
 	if (r < 0)
@@ -378,6 +403,14 @@ static int parse_vnet(json_t *params, bool stored, struct vnet **ret_vnet, struc
 	if (vnet_host_access_parse(host_access, &vnet->host_access) < 0)
 		return pw_error_set(
 		    err, -EINVAL, "host_access: '%.16s' is not one of none, dns, all", host_access);
+	if (trust_mode_parse(trust, &vnet->trust) < 0)
+		return pw_error_set(err, -EINVAL,
+				    "trust: '%.16s' is not one of off, audit, enforce", trust);
+	r = vnet_trust_check(vnet->trust, trust_keys, err);
+	if (r < 0)
+		return r;
+	if (trust_keys)
+		snprintf(vnet->trust_keys, sizeof(vnet->trust_keys), "%s", trust_keys);
 
 	r = parse_subnets(vnet, subnets, stored, err);
 	if (r < 0)
@@ -424,6 +457,15 @@ int vnet_parse_stored(json_t *state, struct vnet **ret_vnet, struct pw_error *er
 	return parse_vnet(state, true, ret_vnet, err);
 }
 
+void vnet_trust_json(const struct vnet *vnet, json_t *object)
+{
+	if (!object)
+		return;
+	json_object_set_new(object, "trust", json_string(trust_mode_name(vnet->trust)));
+	if (vnet->trust_keys[0])
+		json_object_set_new(object, "trust_keys", json_string(vnet->trust_keys));
+}
+
 json_t *vnet_spec_json(const struct vnet *vnet)
 {
 	char buf[IP_PREFIX_STRLEN];
@@ -443,6 +485,7 @@ json_t *vnet_spec_json(const struct vnet *vnet)
 			 vnet_host_access_name(vnet->host_access), "dns_servers", dns);
 	if (spec && vnet->peer_count > 0)
 		json_object_set_new(spec, "peers", vnet_peers_json(vnet));
+	vnet_trust_json(vnet, spec);
 	return spec;
 }
 

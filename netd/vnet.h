@@ -18,6 +18,7 @@
 #include "name.h"
 #include "nft.h"
 #include "prefix.h"
+#include "trust.h"
 
 /* One IPv4 subnet and at most one IPv6 subnet. */
 #define VNET_SUBNETS_MAX 2
@@ -62,6 +63,11 @@ struct vnet {
 	enum nft_host_access host_access;
 	struct ip_addr dns_servers[VNET_DNS_SERVERS_MAX];
 	size_t dns_server_count;
+	/* Content trust: which images' groups may attach (trust-ledger.h);
+	 * off unless given (and in state files written before it existed).
+	 * trust_keys names a keyset when trust is not off, else is "". */
+	enum trust_mode trust;
+	char trust_keys[KEYSET_NAME_MAX + 1];
 	unsigned group_count; /* groups attached to it */
 	struct ipam ipam;     /* of subnets[0] */
 	/* Peered VNets (names), sorted; peering is symmetric: each side lists
@@ -98,6 +104,10 @@ int vnet_subnet_check_reserved(const struct ip_prefix *subnet, struct pw_error *
 const char *vnet_host_access_name(enum nft_host_access access);
 int vnet_host_access_parse(const char *text, enum nft_host_access *ret);
 
+/* Checks a trust policy: a mode other than off needs a keyset, off takes
+ * none (keys NULL or ""); -EINVAL with err naming the rule. */
+int vnet_trust_check(enum trust_mode mode, const char *keys, struct pw_error *err);
+
 /* Peer list: add (-ENOSPC when full; present is success) / remove
  * (absent is success) / lookup. */
 int vnet_peer_add(struct vnet *vnet, const char *name);
@@ -113,6 +123,8 @@ int vnet_set_mtu(struct vnet *vnet, unsigned mtu, struct pw_error *err);
 /* The create-params shape with every value explicit (the state file;
  * "peers" only when there are some, which vnet.create does not take). */
 json_t *vnet_spec_json(const struct vnet *vnet);
+/* Sets "trust" and (when set) "trust_keys" in object (NULL: nothing). */
+void vnet_trust_json(const struct vnet *vnet, json_t *object);
 /* What nft.c needs; the spec points into vnet. */
 void vnet_nft_spec(const struct vnet *vnet, struct nft_vnet_spec *ret_spec);
 /* The IPv6 address with the same host index as an IPv4 address of the

@@ -27,7 +27,8 @@ packages=(
 	# podman tests: podman (conmon, runc and containers-common come as its dependencies)
 	podman
 	# content trust (podwire-trust, docs/trust.md): OpenSSL verifies cosign
-	# signatures, gpgme (which runs gpg) GPG ones; its tests sign images
+	# signatures (and netd checks keysets' cosign keys with libcrypto),
+	# gpgme (which runs gpg) GPG ones; its tests sign images
 	# with gpg, openssl and skopeo and serve them from a local registry;
 	# strace shows which programs gpgme starts
 	libssl-dev openssl libgpgme-dev gnupg skopeo docker-registry strace

@@ -108,6 +108,29 @@ static int m_share_quota(struct rpc_request *req, void *userdata, json_t **ret,
 	return result_or_nomem(volumed_share_json(v, s), ret, err);
 }
 
+static int m_share_set(struct rpc_request *req, void *userdata, json_t **ret, struct pw_error *err)
+{
+	struct volumed *v = userdata;
+	const char *name, *trust = NULL, *trust_keys = NULL;
+	struct share_trust policy;
+	struct share *s = NULL;
+	int r;
+
+	r = json_unpack_err(req->params, err, "share.set", JSON_STRICT, "{s:s, s?s, s?s}", "name",
+			    &name, "trust", &trust, "trust_keys", &trust_keys);
+	if (r < 0 || (r = find_share(v, name, &s, err)) < 0)
+		return r;
+	if (!trust && !trust_keys)
+		return pw_error_set(err, -EINVAL, "share.set: give trust and/or trust_keys");
+	r = share_trust_apply(&s->config.trust, trust, trust_keys, &policy, err);
+	if (r < 0)
+		return r;
+	r = volumed_share_set_trust(v, s, &policy, err);
+	if (r < 0)
+		return r;
+	return result_or_nomem(volumed_share_json(v, s), ret, err);
+}
+
 static int m_share_snapshot(struct rpc_request *req, void *userdata, json_t **ret,
 			    struct pw_error *err)
 {
@@ -173,14 +196,18 @@ static int m_share_use(struct rpc_request *req, void *userdata, json_t **ret, st
 	struct volumed *v = userdata;
 	const char *name, *group;
 	int read_only = 0;
+	json_t *trust = NULL;
+	struct share_verdict verdict = {};
 	struct share *s = NULL;
 	int r;
 
-	r = json_unpack_err(req->params, err, "share.use", JSON_STRICT, "{s:s, s:s, s?b}", "name",
-			    &name, "group", &group, "read_only", &read_only);
-	if (r < 0 || (r = find_share(v, name, &s, err)) < 0)
+	r = json_unpack_err(req->params, err, "share.use", JSON_STRICT, "{s:s, s:s, s?b, s?o}",
+			    "name", &name, "group", &group, "read_only", &read_only, "trust",
+			    &trust);
+	if (r < 0 || (trust && (r = share_verdict_from_json(trust, &verdict, err)) < 0) ||
+	    (r = find_share(v, name, &s, err)) < 0)
 		return r;
-	r = volumed_share_use(v, s, group, read_only, err);
+	r = volumed_share_use(v, s, group, read_only, trust ? &verdict : NULL, err);
 	if (r < 0)
 		return r;
 	return result_or_nomem(json_pack("{s:s, s:s, s:b}", "mountpoint", s->mountpoint, "group",
@@ -207,11 +234,17 @@ static int m_share_release(struct rpc_request *req, void *userdata, json_t **ret
 }
 
 const struct rpc_method volumed_methods[] = {
-    {"share.create", m_share_create, true},    {"share.delete", m_share_delete, true},
-    {"share.list", m_share_list, false},       {"share.show", m_share_show, false},
-    {"share.quota", m_share_quota, true},      {"share.snapshot", m_share_snapshot, true},
-    {"snapshot.list", m_snapshot_list, false}, {"snapshot.delete", m_snapshot_delete, true},
-    {"share.restore", m_share_restore, true},  {"share.use", m_share_use, true},
+    {"share.create", m_share_create, true},
+    {"share.delete", m_share_delete, true},
+    {"share.list", m_share_list, false},
+    {"share.show", m_share_show, false},
+    {"share.quota", m_share_quota, true},
+    {"share.set", m_share_set, true},
+    {"share.snapshot", m_share_snapshot, true},
+    {"snapshot.list", m_snapshot_list, false},
+    {"snapshot.delete", m_snapshot_delete, true},
+    {"share.restore", m_share_restore, true},
+    {"share.use", m_share_use, true},
     {"share.release", m_share_release, true},
 };
 const size_t volumed_method_count = sizeof(volumed_methods) / sizeof(volumed_methods[0]);

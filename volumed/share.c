@@ -21,6 +21,7 @@ void share_config_done(struct share_config *c)
 {
 	free(c->name);
 	free(c->backing);
+	share_trust_done(&c->trust);
 	share_config_init(c);
 }
 
@@ -100,17 +101,19 @@ static int count_from_json(json_t *value, const char *key, uint64_t *ret, struct
 
 int share_config_from_json(json_t *obj, struct share_config *ret, struct pw_error *err)
 {
-	const char *name = NULL, *backing = NULL;
+	const char *name = NULL, *backing = NULL, *trust = NULL, *trust_keys = NULL;
+	struct share_trust off = {SHARE_TRUST_OFF, NULL};
 	json_t *quota_bytes = NULL, *quota_files = NULL, *uid = NULL, *gid = NULL;
 	json_t *file_mode = NULL, *dir_mode = NULL;
 	struct share_config c;
 	int r;
 
 	share_config_init(&c);
-	r = json_unpack_err(
-	    obj, err, "share", JSON_STRICT, "{s:s, s?s, s?o, s?o, s?o, s?o, s?o, s?o}", "name",
-	    &name, "backing", &backing, "quota_bytes", &quota_bytes, "quota_files", &quota_files,
-	    "uid", &uid, "gid", &gid, "file_mode", &file_mode, "dir_mode", &dir_mode);
+	r = json_unpack_err(obj, err, "share", JSON_STRICT,
+			    "{s:s, s?s, s?o, s?o, s?o, s?o, s?o, s?o, s?s, s?s}", "name", &name,
+			    "backing", &backing, "quota_bytes", &quota_bytes, "quota_files",
+			    &quota_files, "uid", &uid, "gid", &gid, "file_mode", &file_mode,
+			    "dir_mode", &dir_mode, "trust", &trust, "trust_keys", &trust_keys);
 	if (r < 0)
 		return r;
 	r = name_validate_share(name, err);
@@ -126,7 +129,8 @@ int share_config_from_json(json_t *obj, struct share_config *ret, struct pw_erro
 	    (r = id_from_json(uid, "uid", &c.uid, err)) < 0 ||
 	    (r = id_from_json(gid, "gid", &c.gid, err)) < 0 ||
 	    (r = mode_from_json(file_mode, "file_mode", &c.file_mode, err)) < 0 ||
-	    (r = mode_from_json(dir_mode, "dir_mode", &c.dir_mode, err)) < 0)
+	    (r = mode_from_json(dir_mode, "dir_mode", &c.dir_mode, err)) < 0 ||
+	    (r = share_trust_apply(&off, trust, trust_keys, &c.trust, err)) < 0)
 		return r;
 
 	c.name = strdup(name);
@@ -168,6 +172,11 @@ json_t *share_config_to_json(const struct share_config *c)
 	if (c->dir_mode >= 0)
 		json_object_set_new(obj, "dir_mode",
 				    json_string(share_mode_format(c->dir_mode, buf)));
+	if (c->trust.mode != SHARE_TRUST_OFF) {
+		json_object_set_new(obj, "trust",
+				    json_string(share_trust_mode_name(c->trust.mode)));
+		json_object_set_new(obj, "trust_keys", json_string(c->trust.keys));
+	}
 	return obj;
 }
 
@@ -181,7 +190,7 @@ bool share_config_equal(const struct share_config *a, const struct share_config 
 	return str_equal(a->name, b->name) && str_equal(a->backing, b->backing) &&
 	       a->quota_bytes == b->quota_bytes && a->quota_files == b->quota_files &&
 	       a->uid == b->uid && a->gid == b->gid && a->file_mode == b->file_mode &&
-	       a->dir_mode == b->dir_mode;
+	       a->dir_mode == b->dir_mode && share_trust_equal(&a->trust, &b->trust);
 }
 
 int snapshot_name_validate(const char *name, struct pw_error *err)

@@ -6,7 +6,7 @@
  * Invariants of a parsed struct share_config: name passed
  * name_validate_share(); backing is NULL or an absolute, normalised path
  * without "." or ".." components; uid/gid are -1 or a valid id; modes are
- * -1 or within 07777. */
+ * -1 or within 07777; trust satisfies trust.h's invariant. */
 #pragma once
 
 #include <jansson.h>
@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "share-trust.h"
 
 /* Snapshot names are directory names under .snapshots/; the same alphabet
  * and limit as share names keeps them safe in paths and log lines. */
@@ -34,6 +35,7 @@ struct share_config {
 	int64_t gid;
 	int file_mode; /* -1: files show their real mode */
 	int dir_mode;
+	struct share_trust trust; /* off unless set (state from before it = off) */
 };
 
 void share_config_init(struct share_config *c);
@@ -41,10 +43,11 @@ void share_config_done(struct share_config *c);
 
 /* Parses share.create params (or a state file): strict object with
  * "name" required and "backing", "quota_bytes", "quota_files", "uid",
- * "gid", "file_mode", "dir_mode" optional. Modes are octal strings
- * ("0644") or integers. On failure nothing is allocated in ret. */
+ * "gid", "file_mode", "dir_mode", "trust", "trust_keys" optional. Modes
+ * are octal strings ("0644") or integers; trust follows
+ * share_trust_apply(). On failure nothing is allocated in ret. */
 int share_config_from_json(json_t *obj, struct share_config *ret, struct pw_error *err);
-/* The inverse: only the fields that are set. */
+/* The inverse: only the fields that are set (no "trust" when off). */
 json_t *share_config_to_json(const struct share_config *c);
 bool share_config_equal(const struct share_config *a, const struct share_config *b);
 

@@ -72,8 +72,14 @@ int volumed_share_delete(struct volumed *v, const char *name, bool force, bool p
 			 struct pw_error *err);
 int volumed_share_set_quota(struct volumed *v, struct share *s, uint64_t bytes, uint64_t files,
 			    struct pw_error *err);
+/* Takes over p (on success and on failure). */
+int volumed_share_set_trust(struct volumed *v, struct share *s, struct share_trust *p,
+			    struct pw_error *err);
+/* verdict: what podwire-hook found out about the group's image, NULL if
+ * the caller passed none; checked against the share's trust policy before
+ * anything is recorded. */
 int volumed_share_use(struct volumed *v, struct share *s, const char *group, bool read_only,
-		      struct pw_error *err);
+		      const struct share_verdict *verdict, struct pw_error *err);
 int volumed_share_release(struct volumed *v, struct share *s, const char *group,
 			  struct pw_error *err);
 json_t *volumed_share_json(struct volumed *v, struct share *s);

@@ -31,6 +31,11 @@ static int netd_fail(struct cni_error *ce, int r, const struct pw_error *err, co
 		code = CNI_ERR_TRY_AGAIN;
 	else if (r == -EINVAL || r == -ENOENT) /* a bad request, or an unknown VNet */
 		code = CNI_ERR_INVALID_CONFIG;
+	/* A refusal by policy (content trust: "VNet 'X' admits only signed
+	 * images ...", or a caller who may not change netd) is one complete
+	 * line already: the runtime shows it as netd wrote it. */
+	if (r == -EPERM || r == -EACCES)
+		return cni_error_set(ce, code, r, "%s", pw_error_message(err));
 	return cni_error_set(ce, code, r, "%s: %s", what, pw_error_message(err));
 }
 

@@ -101,6 +101,20 @@ out=$(echo "$(conf)" | env -i CNI_COMMAND=ADD CNI_IFNAME=eth0 CNI_NETNS="$ns3" "
 	fail "ADD without CNI_CONTAINERID accepted"
 must_fail_code 4 "$out" "missing CNI_CONTAINERID"
 
+log "content trust: an ADD to an enforce VNet fails with netd's line (CNI cannot see images)"
+openssl ecparam -name prime256v1 -genkey -noout -out "$T/cosign.key" 2>/dev/null
+openssl ec -in "$T/cosign.key" -pubout -out "$T/cosign.pub" 2>/dev/null
+pw trust keyset add signed --cosign-key "$T/cosign.pub" >/dev/null
+pw vnet create sig --subnet 10.88.2.0/24 --trust enforce --trust-keys signed >/dev/null
+ns5=$(make_group_ns c5)
+out=$(echo "{\"cniVersion\":\"1.1.0\",\"name\":\"pwnet\",\"type\":\"podwire\",\"vnet\":\"sig\",\"runDir\":\"$RUN_DIR\"}" | cni ADD c5 "$ns5") &&
+	fail "ADD to an enforce VNet accepted"
+must_fail_code 100 "$out" "enforce VNet"
+assert_contains "$out" "\"msg\":\"VNet 'sig' admits only signed images (trust enforce): no image identity: the caller passed no verdict" \
+	"enforce VNet: netd's line"
+if pw group show c5 >/dev/null 2>&1; then fail "c5 attached to the enforce VNet"; fi
+[ ! -e "$RUN_DIR/cni/pwnet/c5.json" ] || fail "record left after a refused ADD"
+
 log "DEL: detaches, and again (and for an unknown container) succeeds"
 conf | cni DEL c1 "$ns1" >/dev/null || fail "DEL c1 failed"
 if pw group show c1 >/dev/null 2>&1; then fail "c1 still attached after DEL"; fi

@@ -1,16 +1,19 @@
 /* Unit tests for lib/event-loop.c's deferred calls: an armed call runs on
  * the next iteration without any fd event, a call that re-arms itself lets
  * the fds with events have their turn in between, and a removed call never
- * runs. */
+ * runs. And lib/accept-pause.c: a paused fd is not reported until the pause
+ * is over, and its timer, made disarmed, does not fire by itself. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "accept-pause.h"
 #include "event-loop.h"
 #include "macro.h"
 
@@ -80,10 +83,62 @@ static void test_defer(void **state)
 	close(pipe_fds[1]);
 }
 
+struct pause_run {
+	struct accept_pause pause;
+	unsigned events;
+	uint64_t first_ms, second_ms;
+};
+
+/* Stands for a listener at EMFILE: readable all the time, pauses itself. */
+static void always_readable(struct event_loop *loop, int fd, uint32_t events, void *userdata)
+{
+	struct pause_run *run = userdata;
+	if (++run->events == 1) {
+		run->first_ms = now_ms();
+		assert_int_equal(accept_pause_now(&run->pause, EMFILE, "test"), 0);
+		assert_true(run->pause.paused);
+		/* A second pause while paused changes nothing. */
+		assert_int_equal(accept_pause_now(&run->pause, EMFILE, "test"), 0);
+		assert_int_equal(run->pause.pauses, 1);
+	} else {
+		run->second_ms = now_ms();
+		assert_false(run->pause.paused);
+		event_loop_quit(loop, 0);
+	}
+}
+
+static void test_accept_pause(void **state)
+{
+	struct event_loop *loop = NULL;
+	struct event_watch *watch = NULL;
+	struct pause_run run = {};
+	int pipe_fds[2];
+
+	assert_int_equal(event_loop_new(&loop), 0);
+	assert_int_equal(pipe(pipe_fds), 0);
+	assert_int_equal(write(pipe_fds[1], "x", 1), 1);
+	assert_int_equal(
+	    event_loop_add_fd(loop, pipe_fds[0], EPOLLIN, always_readable, &run, &watch), 0);
+	assert_int_equal(accept_pause_init(&run.pause, loop, watch, EPOLLIN), 0);
+
+	assert_int_equal(event_loop_run(loop), 0);
+	assert_int_equal(run.events, 2);
+	assert_true(run.second_ms - run.first_ms >= ACCEPT_PAUSE_MS - 5);
+	assert_true(accept_error_is_resource(EMFILE));
+	assert_false(accept_error_is_resource(EAGAIN));
+
+	accept_pause_done(&run.pause);
+	event_loop_remove(loop, watch);
+	event_loop_free(loop);
+	close(pipe_fds[0]);
+	close(pipe_fds[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defer),
+	    cmocka_unit_test(test_accept_pause),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

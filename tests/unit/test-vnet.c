@@ -319,6 +319,46 @@ static void test_host_access(void **state)
 	vnet_free(c);
 }
 
+/* trust: off unless given (and in an older state file), kept in the state
+ * form with its keyset, a mode other than off needs a keyset and off takes
+ * none, bad modes and keyset names refused. */
+static void test_trust(void **state)
+{
+	struct vnet *a = parse_ok("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"]}");
+	struct vnet *b = parse_ok("{\"name\":\"b\",\"subnets\":[\"10.2.0.0/24\"],"
+				  "\"trust\":\"enforce\",\"trust_keys\":\"prod-keys\"}");
+	json_auto_t *spec_a = vnet_spec_json(a);
+	json_auto_t *spec_b = vnet_spec_json(b);
+	struct vnet *again = NULL;
+	struct pw_error err = {0};
+
+	assert_int_equal(a->trust, TRUST_OFF);
+	assert_string_equal(a->trust_keys, "");
+	assert_string_equal(json_string_value(json_object_get(spec_a, "trust")), "off");
+	assert_null(json_object_get(spec_a, "trust_keys"));
+	assert_int_equal(b->trust, TRUST_ENFORCE);
+	assert_string_equal(json_string_value(json_object_get(spec_b, "trust_keys")), "prod-keys");
+	json_object_set_new(spec_b, "mtu", json_integer(1500));
+	assert_int_equal(vnet_parse_stored(spec_b, &again, &err), 0);
+	assert_int_equal(again->trust, TRUST_ENFORCE);
+	assert_string_equal(again->trust_keys, "prod-keys");
+	vnet_free(again);
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"trust\":\"audit\"}",
+		    "trust_keys: required with trust audit");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"trust_keys\":\"k\"}",
+		    "trust_keys: only with trust audit or enforce");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"trust\":\"strict\","
+		    "\"trust_keys\":\"k\"}",
+		    "trust: 'strict' is not one of off, audit, enforce");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"trust\":\"audit\","
+		    "\"trust_keys\":\"../k\"}",
+		    "trust_keys: keyset name '../k' may contain only a-z, 0-9 and '-'");
+	parse_fails("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\"],\"trust\":1}",
+		    "trust: expected a string");
+	vnet_free(a);
+	vnet_free(b);
+}
+
 static void test_overlaps(void **state)
 {
 	struct vnet *a = parse_ok("{\"name\":\"a\",\"subnets\":[\"10.1.0.0/24\",\"fd00:1::/64\"]}");
@@ -347,7 +387,7 @@ int main(void)
 	    cmocka_unit_test(test_state_round_trip), cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_overlaps),	     cmocka_unit_test(test_peers),
 	    cmocka_unit_test(test_reserved_subnets), cmocka_unit_test(test_host_access),
-	    cmocka_unit_test(test_stored_wide_ipv6),
+	    cmocka_unit_test(test_stored_wide_ipv6), cmocka_unit_test(test_trust),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
