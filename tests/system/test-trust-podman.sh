@@ -21,7 +21,7 @@
 #   - a VNet without a policy runs no podwire-trust (a broken helper path
 #     does not matter there).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/netd-lib.sh"
+. "$(dirname "$0")/netd-lib.sh" # wait_until
 . "$(dirname "$0")/hook-lib.sh"
 . "$(dirname "$0")/podman-lib.sh"
 . "$(dirname "$0")/trust-lib.sh"
@@ -95,10 +95,10 @@ no_group_attached() { # no_group_attached WHAT
 	[ -z "$(host_veths)" ] || fail "$1: veth left behind: $(host_veths)"
 	[ -z "$(ls "$RUN_DIR/hook/containers" 2>/dev/null)" ] || fail "$1: hook records left"
 }
-# denied KIND NAME MODE: netd's denial counter (stats).
+# denied KIND NAME MODE: netd's denial counter (podwire stats trust).
 denied() {
-	rpc stats '{}' | jget "[e['denied'] for e in d['result'].get('trust', [])
-		if (e['kind'], e['name'], e['mode']) == ('$1', '$2', '$3')] or [0]" | tr -d '[]'
+	pw stats trust --json | jq --arg k "$1" --arg n "$2" --arg m "$3" \
+		'[.[] | select(.kind == $k and .name == $n and .mode == $m) | .denied] | add // 0'
 }
 
 # netd's event stream, from before the first denial.
