@@ -17,9 +17,14 @@
 #   - VNet open (audit): an unsigned image is admitted; the denial is
 #     counted (stats) and the trust.denied event is on netd's stream;
 #   - share vault (enforce, cosign key): the cosign-signed image mounts it
-#     and writes, an unsigned one is refused and holds no share use;
+#     and writes, an unsigned one (and the GPG-signed one) is refused and
+#     holds no share use; share ghost names a keyset netd does not have:
+#     every image is refused;
+#   - CRI-O's layout (the bundle in the run root, io.kubernetes.cri-o.
+#     ImageRef), run by runc: the signed image joins; an ImageRef naming
+#     another image is refused;
 #   - a VNet without a policy runs no podwire-trust (a broken helper path
-#     does not matter there).
+#     does not matter there); under a policy it fails the start.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netd-lib.sh" # wait_until
 . "$(dirname "$0")/hook-lib.sh"
