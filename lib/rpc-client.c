@@ -196,3 +196,10 @@ int rpc_client_read(struct rpc_client *client, json_t **ret_message, struct pw_e
 {
 	return read_message(client, 0, ret_message, err);
 }
+
+int rpc_client_read_reply(struct rpc_client *client, json_t **ret_message, struct pw_error *err)
+{
+	uint64_t deadline = client->timeout_ms > 0 ? now_ms() + (uint64_t)client->timeout_ms : 0;
+
+	return read_message(client, deadline, ret_message, err);
+}

@@ -28,4 +28,7 @@ int rpc_client_call(struct rpc_client *client, const char *method, json_t *param
 		    json_t **ret_result, struct pw_error *err);
 /* Reads the next line as a JSON object (an event). -ECONNRESET at EOF. */
 int rpc_client_read(struct rpc_client *client, json_t **ret_message, struct pw_error *err);
+/* The same, waiting at most the client's timeout (-ETIMEDOUT): for
+ * replies to requests a caller pipelined itself. */
+int rpc_client_read_reply(struct rpc_client *client, json_t **ret_message, struct pw_error *err);
 int rpc_client_fd(struct rpc_client *client);

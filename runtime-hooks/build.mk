@@ -25,3 +25,4 @@ endif
 
 UNIT_PARTS_test-annotations := runtime-hooks/common
 UNIT_PARTS_test-resolvconf := runtime-hooks/common
+UNIT_PARTS_test-hook-trust := runtime-hooks/hook runtime-hooks/common

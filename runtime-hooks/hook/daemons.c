@@ -1,6 +1,5 @@
 /* netd and volumed clients for the hook (see daemons.h). */
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -23,7 +22,7 @@ int daemon_connect(const char *run_dir, const char *name, struct rpc_client **re
 static int group_net_from_json(json_t *result, struct group_net *ret, struct pw_error *err);
 
 int netd_group_attach(struct rpc_client *netd, const struct hook_spec *spec, const char *netns,
-		      struct group_net *ret_net, struct pw_error *err)
+		      json_t *trust, struct group_net *ret_net, struct pw_error *err)
 {
 	json_auto_t *params =
 	    json_pack("{s:s, s:s, s:[]}", "id", spec->group, "netns", netns, "vnets");
@@ -68,6 +67,8 @@ int netd_group_attach(struct rpc_client *netd, const struct hook_spec *spec, con
 							       "proto", spec->ports[i].protocol));
 		json_object_set_new(params, "ports", ports);
 	}
+	if (trust)
+		json_object_set(params, "trust", trust);
 	r = rpc_client_call(netd, "group.attach", params, &result, err);
 	if (r < 0 || !ret_net)
 		return r;
@@ -131,66 +132,95 @@ int netd_group_domains(struct rpc_client *netd, struct group_net *net, struct pw
 	return 0;
 }
 
-int netd_domains_send(struct rpc_client *netd, const struct hook_spec *spec, struct pw_error *err)
+/* Ids of pipelined requests: far from rpc_client_call's (1, 2, ...), so a
+ * reply can never be taken for the other's. */
+#define PIPELINE_ID_BASE 1000000
+
+int daemon_send_many(struct rpc_client *client, struct daemon_call *calls, size_t count,
+		     struct pw_error *err)
 {
 	_cleanup_free_ char *lines = NULL;
-	size_t len = 0;
+	size_t len = 0, done = 0;
 
-	for (size_t i = 0; i < spec->vnet_count; i++) {
-		json_auto_t *req =
-		    json_pack("{s:I, s:s, s:{s:s}}", "id", (json_int_t)(i + 1), "method",
-			      "vnet.show", "params", "name", spec->vnets[i]);
-		_cleanup_free_ char *line = json_dumps(req, JSON_COMPACT);
-		size_t n = strlen(line);
+	for (size_t i = 0; i < count; i++) {
+		json_auto_t *req = json_pack("{s:I, s:s, s:O}", "id",
+					     (json_int_t)(PIPELINE_ID_BASE + i), "method",
+					     calls[i].method, "params", calls[i].params);
+		_cleanup_free_ char *line = req ? json_dumps(req, JSON_COMPACT) : NULL;
+		size_t n;
 
+		if (!line)
+			return pw_error_set(err, -ENOMEM, "out of memory");
+		n = strlen(line);
 		lines = xrealloc(lines, len + n + 2);
 		memcpy(lines + len, line, n);
 		len += n;
 		lines[len++] = '\n';
 	}
 	/* A few hundred bytes into an empty socket buffer: one send. */
-	if (len > 0 && send(rpc_client_fd(netd), lines, len, MSG_NOSIGNAL) != (ssize_t)len)
-		return pw_error_set(err, -EIO, "send to podwire-netd: %m");
+	while (done < len) {
+		ssize_t n = send(rpc_client_fd(client), lines + done, len - done, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return pw_error_set(err, -errno, "send: %m");
+		done += (size_t)n;
+	}
 	return 0;
 }
 
-int netd_domains_recv(struct rpc_client *netd, const struct hook_spec *spec, struct group_net *net,
-		      struct pw_error *err)
+int daemon_recv_many(struct rpc_client *client, const char *daemon, struct daemon_call *calls,
+		     size_t count, struct pw_error *err)
 {
-	char domains[HOOK_VNETS_MAX][DNS_NAME_MAX + 1];
-
-	for (size_t i = 0; i < spec->vnet_count; i++) {
-		struct pollfd pfd = {.fd = rpc_client_fd(netd), .events = POLLIN};
+	for (size_t i = 0; i < count; i++) {
 		json_auto_t *msg = NULL;
 		json_t *error, *id;
 		int r;
 
-		/* rpc_client_read() has no deadline: wait here with the call's. */
-		r = poll(&pfd, 1, HOOK_RPC_TIMEOUT_MS);
-		if (r <= 0)
-			return pw_error_set(err, r == 0 ? -ETIMEDOUT : -errno,
-					    "no reply from podwire-netd to vnet.show");
-		r = rpc_client_read(netd, &msg, err);
+		r = rpc_client_read_reply(client, &msg, err);
 		if (r < 0)
-			return r;
+			return pw_error_wrap(err, r, "podwire-%s", daemon);
 		id = json_object_get(msg, "id");
-		if (!json_is_integer(id) || json_integer_value(id) != (json_int_t)(i + 1))
-			return pw_error_set(err, -EBADMSG, "netd reply: unexpected id");
+		if (!json_is_integer(id) ||
+		    json_integer_value(id) != (json_int_t)(PIPELINE_ID_BASE + i))
+			return pw_error_set(err, -EBADMSG, "%s reply: unexpected id", daemon);
 		error = json_object_get(msg, "error");
 		if (error) {
 			const char *code = json_string_value(json_object_get(error, "code"));
-			const char *message = json_string_value(json_object_get(error, "message"));
 
-			r = pw_error_set(err, -pw_error_errno_from_code(code ? code : "internal"),
-					 "%s", message ? message : "unknown error");
-			return pw_error_wrap(err, r, "vnet '%s'", spec->vnets[i]);
+			calls[i].r = -pw_error_errno_from_code(code ? code : "internal");
+			calls[i].error = json_incref(error);
+			continue;
 		}
-		r = copy_field(domains[i], sizeof(domains[i]),
-			       json_object_get(json_object_get(msg, "result"), "domain"),
-			       "vnet domain", err);
-		if (r < 0)
-			return r;
+		calls[i].result = json_incref(json_object_get(msg, "result"));
+		if (!json_is_object(calls[i].result))
+			return pw_error_set(err, -EBADMSG, "%s reply to %s: no result", daemon,
+					    calls[i].method);
 	}
+	return 0;
+}
+
+void daemon_calls_done(struct daemon_call *calls, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		json_decref(calls[i].params);
+		json_decref(calls[i].result);
+		json_decref(calls[i].error);
+		calls[i].params = calls[i].result = calls[i].error = NULL;
+	}
+}
+
+int daemon_call_error(const struct daemon_call *call, struct pw_error *err)
+{
+	const char *message = json_string_value(json_object_get(call->error, "message"));
+
+	return pw_error_set(err, call->r, "%s", message ? message : "unknown error");
+}
+
+void group_net_set_domains(struct group_net *net, const struct hook_spec *spec,
+			   const char (*domains)[DNS_NAME_MAX + 1])
+{
 	/* The group's attachments are on the VNets asked for; keep their order. */
 	net->domain_count = 0;
 	for (size_t i = 0; i < net->vnet_count; i++)
@@ -199,7 +229,6 @@ int netd_domains_recv(struct rpc_client *netd, const struct hook_spec *spec, str
 				strcpy(net->domains[net->domain_count++], domains[j]);
 				break;
 			}
-	return 0;
 }
 
 /* A group object (group.show's or group.attach's result). */
@@ -264,7 +293,7 @@ static int group_net_from_json(json_t *result, struct group_net *ret, struct pw_
 }
 
 int volumed_share_use(struct rpc_client *volumed, const char *share, const char *group,
-		      bool read_only, char **ret_mountpoint, struct pw_error *err)
+		      bool read_only, json_t *trust, char **ret_mountpoint, struct pw_error *err)
 {
 	json_auto_t *params =
 	    json_pack("{s:s, s:s, s:b}", "name", share, "group", group, "read_only", read_only);
@@ -272,6 +301,8 @@ int volumed_share_use(struct rpc_client *volumed, const char *share, const char 
 	json_t *mountpoint;
 	int r;
 
+	if (trust)
+		json_object_set(params, "trust", trust);
 	r = rpc_client_call(volumed, "share.use", params, &result, err);
 	if (r < 0)
 		return r;

@@ -11,6 +11,7 @@
 #include "oci.h"
 #include "stage.h"
 #include "trace.h"
+#include "trust.h"
 #include "xalloc.h"
 
 #define HOOK_VERSION	"0.1.0"
@@ -39,6 +40,12 @@ static void usage(FILE *out)
 		"                      " DEFAULT_RUN_DIR
 		"); sockets DIR/netd.sock, DIR/volumed.sock\n"
 		"  --log-level LEVEL   debug, info, warn or error (default: warn)\n"
+		"Content trust (VNets and shares with a trust policy, docs/trust.md):\n"
+		"  --trust-helper PATH podwire-trust to run (default: next to this program)\n"
+		"  --storage-root DIR  containers-storage graph root (default\n"
+		"                      " TRUST_DEFAULT_GRAPH_ROOT ")\n"
+		"  --run-root DIR      its run root (default " TRUST_DEFAULT_RUN_ROOT "\n"
+		"                      with the default graph root)\n"
 		"  -h, --help          show this help\n"
 		"      --version       show the version\n");
 }
@@ -77,11 +84,15 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 	    {"run-dir", required_argument, NULL, 'r'},
 	    {"log-level", required_argument, NULL, 'l'},
+	    {"trust-helper", required_argument, NULL, 't'},
+	    {"storage-root", required_argument, NULL, 's'},
+	    {"run-root", required_argument, NULL, 'R'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {},
 	};
 	const char *run_dir = getenv("PODWIRE_RUN_DIR");
+	struct trust_config trust = {0};
 	struct oci_container c = {0};
 	struct pw_error err = {0};
 	enum hook_stage stage = HOOK_STAGE_START;
@@ -97,6 +108,15 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'r':
 			run_dir = optarg;
+			break;
+		case 't':
+			trust.helper = optarg;
+			break;
+		case 's':
+			trust.graph_root = optarg;
+			break;
+		case 'R':
+			trust.run_root = optarg;
 			break;
 		case 'l': {
 			enum log_level level;
@@ -157,7 +177,7 @@ int main(int argc, char **argv)
 			r = oci_config_load(&c, &err);
 			trace_step("config.json read");
 			if (r >= 0)
-				r = hook_start(run_dir, &c, &err);
+				r = hook_start(run_dir, &trust, &c, &err);
 		} else {
 			r = hook_stop(run_dir, c.id, &err);
 		}

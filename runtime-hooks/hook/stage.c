@@ -1,7 +1,12 @@
 /* Start and stop of a container (see stage.h).
  *
- * Start, under the store lock:
+ * Start:
  *   1. parse the annotations (nothing is done if they are wrong);
+ *   1b. the trust check (trust.h): the VNets' and shares' policies and, when
+ *      one asks, the image's verdict; an untrusted image under enforce
+ *      stops here, before the store lock (a GPG check takes 100 ms and
+ *      more, and needs none of the hook's records). The rest runs under
+ *      the store lock:
  *   2. the member record (intent: network, shares) is written by the step
  *      that first acts, before it acts (the container index with it);
  *   3. network: the first network member attaches the group (netd
@@ -32,6 +37,7 @@
 #include "state-file.h"
 #include "store.h"
 #include "trace.h"
+#include "trust.h"
 #include "xalloc.h"
 
 int hook_stage_parse(const char *name, enum hook_stage *ret)
@@ -65,7 +71,6 @@ int hook_stage_from_status(const char *status, enum hook_stage *ret)
 struct clients {
 	const char *run_dir;
 	struct rpc_client *netd;
-	struct rpc_client *netd_domains; /* the pipelined vnet.show calls */
 	struct rpc_client *volumed;
 };
 
@@ -73,8 +78,6 @@ static void clients_done(struct clients *cl)
 {
 	if (cl->netd)
 		rpc_client_free(cl->netd);
-	if (cl->netd_domains)
-		rpc_client_free(cl->netd_domains);
 	if (cl->volumed)
 		rpc_client_free(cl->volumed);
 }
@@ -99,6 +102,14 @@ static int get_volumed(struct clients *cl, struct rpc_client **ret, struct pw_er
 	}
 	*ret = cl->volumed;
 	return 0;
+}
+
+/* For the trust check (struct trust_clients). */
+static int get_client(void *ctx, const char *daemon, struct rpc_client **ret, struct pw_error *err)
+{
+	struct clients *cl = ctx;
+
+	return streq(daemon, "netd") ? get_netd(cl, ret, err) : get_volumed(cl, ret, err);
 }
 
 /* Releases what member m holds and removes its records. Continues past
@@ -199,10 +210,11 @@ static bool same_vnets(const struct hook_spec *spec, const struct attachment_rec
 
 /* Step 3: join or make the group's attachment. Sets m->network; when this
  * call attached the group, *ret_have_net says *net is filled (from netd's
- * reply, and the VNets' domains from vnet.show calls sent before it). */
+ * reply, and the VNets' domains from the trust check's vnet.show calls). */
 static int start_network(struct store *s, struct clients *cl, const struct hook_spec *spec,
-			 struct oci_container *c, struct member *m, struct group_net *net,
-			 bool *ret_have_net, struct pw_error *err)
+			 const struct trust_check *check, struct oci_container *c,
+			 struct member *m, struct group_net *net, bool *ret_have_net,
+			 struct pw_error *err)
 {
 	struct attachment_record a;
 	char netns[64];
@@ -264,16 +276,14 @@ static int start_network(struct store *s, struct clients *cl, const struct hook_
 		return pw_error_set(err, r, "write group record: %s", strerror(-r));
 
 	{
+		const struct trust_verdict_info *verdict = trust_check_vnet_verdict(check);
+		json_auto_t *trust = verdict ? trust_verdict_to_json(verdict) : NULL;
 		struct rpc_client *netd;
 
 		r = get_netd(cl, &netd, err);
-		if (r >= 0)
-			r = daemon_connect(cl->run_dir, "netd", &cl->netd_domains, err);
-		if (r >= 0)
-			r = netd_domains_send(cl->netd_domains, spec, err);
 		if (r < 0)
 			return r;
-		r = netd_group_attach(netd, spec, netns, net, err);
+		r = netd_group_attach(netd, spec, netns, trust, net, err);
 		trace_step("netd group.attach");
 		if (r < 0)
 			return pw_error_wrap(err, r, "attach group '%s'", spec->group);
@@ -282,10 +292,11 @@ static int start_network(struct store *s, struct clients *cl, const struct hook_
 	r = store_attachment_write(s, spec->group, &a);
 	if (r < 0)
 		return pw_error_set(err, r, "write group record: %s", strerror(-r));
-	r = netd_domains_recv(cl->netd_domains, spec, net, err);
-	trace_step("netd vnet.show replies");
-	if (r < 0)
-		return pw_error_wrap(err, r, "group '%s'", spec->group);
+	/* A VNet that did not exist at the trust check was created since:
+	 * ask for the domains again (render_dns does). */
+	if (!check->have_domains)
+		return 0;
+	group_net_set_domains(net, spec, check->domains);
 	*ret_have_net = true;
 	return 0;
 }
@@ -373,10 +384,14 @@ static int render_dns(struct store *s, struct clients *cl, const struct hook_spe
 /* Step 5: share.use for each volume, recorded before it is called.
  * mountpoints[i] gets where volumed serves volume i's share. */
 static int use_shares(struct store *s, struct clients *cl, const struct hook_spec *spec,
-		      struct member *m, char **mountpoints, struct pw_error *err)
+		      const struct trust_check *check, struct member *m, char **mountpoints,
+		      struct pw_error *err)
 {
 	for (size_t i = 0; i < spec->volume_count; i++) {
 		const struct hook_volume *vol = &spec->volumes[i];
+		const struct trust_verdict_info *verdict =
+		    trust_check_share_verdict(check, vol->share);
+		json_auto_t *trust = verdict ? trust_verdict_to_json(verdict) : NULL;
 		struct rpc_client *volumed;
 		bool held = false;
 		int r;
@@ -395,7 +410,7 @@ static int use_shares(struct store *s, struct clients *cl, const struct hook_spe
 		r = get_volumed(cl, &volumed, err);
 		if (r < 0)
 			return r;
-		r = volumed_share_use(volumed, vol->share, spec->group, vol->read_only,
+		r = volumed_share_use(volumed, vol->share, spec->group, vol->read_only, trust,
 				      &mountpoints[i], err);
 		if (r < 0)
 			return pw_error_wrap(err, r, "share '%s'", vol->share);
@@ -404,7 +419,8 @@ static int use_shares(struct store *s, struct clients *cl, const struct hook_spe
 }
 
 static int do_start(struct store *s, struct clients *cl, const struct hook_spec *spec,
-		    struct oci_container *c, struct member *m, struct pw_error *err)
+		    const struct trust_check *check, struct oci_container *c, struct member *m,
+		    struct pw_error *err)
 {
 	struct bind_request reqs[HOOK_VOLUMES_MAX + 2];
 	_cleanup_free_ char *resolv = NULL, *hosts = NULL;
@@ -414,7 +430,7 @@ static int do_start(struct store *s, struct clients *cl, const struct hook_spec 
 	size_t req_count = 0;
 	int r;
 
-	r = start_network(s, cl, spec, c, m, &net, &have_net, err);
+	r = start_network(s, cl, spec, check, c, m, &net, &have_net, err);
 	if (r < 0)
 		return r;
 	if (m->network) {
@@ -426,7 +442,7 @@ static int do_start(struct store *s, struct clients *cl, const struct hook_spec 
 		reqs[req_count++] =
 		    (struct bind_request){.source = hosts, .dest = "/etc/hosts", .file = true};
 	}
-	r = use_shares(s, cl, spec, m, mountpoints, err);
+	r = use_shares(s, cl, spec, check, m, mountpoints, err);
 	if (r >= 0) {
 		for (size_t i = 0; i < spec->volume_count; i++)
 			reqs[req_count++] =
@@ -449,16 +465,26 @@ static int do_start(struct store *s, struct clients *cl, const struct hook_spec 
 	return 0;
 }
 
-int hook_start(const char *run_dir, struct oci_container *c, struct pw_error *err)
+int hook_start(const char *run_dir, const struct trust_config *trust, struct oci_container *c,
+	       struct pw_error *err)
 {
 	struct store s = {.root_fd = -EBADF, .lock_fd = -EBADF};
 	struct clients cl = {.run_dir = run_dir};
+	struct trust_clients trust_cl = {.get = get_client, .ctx = &cl};
 	struct hook_spec *spec = xmalloc(sizeof(*spec));
+	/* Keysets hold two paths each: too big for the stack; calloc'd (see
+	 * trust_check_run). */
+	struct trust_check *check = xcalloc(1, sizeof(*check));
 	struct member m = {0};
 	char group[GROUP_ID_MAX + 1];
 	int r;
 
 	r = hook_spec_parse(c->annotations, c->id, spec, err);
+	if (r < 0)
+		goto out;
+	r = trust_check_run(&trust_cl, trust, spec, c->id, c->bundle, c->rootfs, c->annotations,
+			    check, err);
+	trace_step("trust check");
 	if (r < 0)
 		goto out;
 	r = store_open(run_dir, &s, err);
@@ -485,7 +511,7 @@ int hook_start(const char *run_dir, struct oci_container *c, struct pw_error *er
 	memset(&m, 0, sizeof(m));
 	strcpy(m.id, c->id);
 	strcpy(m.group, spec->group);
-	r = do_start(&s, &cl, spec, c, &m, err);
+	r = do_start(&s, &cl, spec, check, c, &m, err);
 	trace_step("start done");
 	if (r < 0) {
 		struct pw_error undo_err = {0};
@@ -496,6 +522,7 @@ int hook_start(const char *run_dir, struct oci_container *c, struct pw_error *er
 out:
 	clients_done(&cl);
 	store_close(&s);
+	free(check);
 	free(spec);
 	return r;
 }

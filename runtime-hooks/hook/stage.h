@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "oci.h"
+#include "trust.h"
 
 enum hook_stage {
 	HOOK_STAGE_START, /* createRuntime, prestart */
@@ -22,6 +23,8 @@ int hook_stage_parse(const char *name, enum hook_stage *ret);
  * "creating"/"created" = start, "stopped" = stop. */
 int hook_stage_from_status(const char *status, enum hook_stage *ret);
 
-/* start needs c->rootfs (oci_config_load) and c->pid; stop needs c->id. */
-int hook_start(const char *run_dir, struct oci_container *c, struct pw_error *err);
+/* start needs c->rootfs (oci_config_load) and c->pid; stop needs c->id.
+ * trust: where podwire-trust and containers-storage are (trust.h). */
+int hook_start(const char *run_dir, const struct trust_config *trust, struct oci_container *c,
+	       struct pw_error *err);
 int hook_stop(const char *run_dir, const char *id, struct pw_error *err);

@@ -35,6 +35,8 @@ static void usage(FILE *out)
 	      " for the default root)\n"
 	      "  --driver NAME         storage driver (with --container)\n"
 	      "  --rootfs PATH         also check that PATH is the container's layer\n"
+	      "  --image-id ID         also check that the container's image is ID\n"
+	      "                        (\"sha256:\" prefix allowed; CRI-O's ImageRef)\n"
 	      "Policy (verify):\n"
 	      "  --cosign-key FILE     PEM ECDSA P-256 public key (cosign key pair)\n"
 	      "  --gpg-keyring FILE    OpenPGP public keys (armored or binary)\n"
@@ -46,7 +48,7 @@ static void usage(FILE *out)
 
 struct options {
 	const char *command;
-	const char *bundle, *container, *graph_root, *run_root, *driver, *rootfs;
+	const char *bundle, *container, *graph_root, *run_root, *driver, *rootfs, *image_id;
 	struct trust_policy policy;
 	bool json;
 };
@@ -60,6 +62,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"run-root", required_argument, NULL, 'r'},
 	    {"driver", required_argument, NULL, 'd'},
 	    {"rootfs", required_argument, NULL, 'f'},
+	    {"image-id", required_argument, NULL, 'i'},
 	    {"cosign-key", required_argument, NULL, 'k'},
 	    {"gpg-keyring", required_argument, NULL, 'g'},
 	    {"repository", required_argument, NULL, 'p'},
@@ -88,6 +91,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'f':
 			o->rootfs = optarg;
+			break;
+		case 'i':
+			o->image_id = optarg;
 			break;
 		case 'k':
 			o->policy.cosign_key_path = optarg;
@@ -156,6 +162,19 @@ static int locate(const struct options *o, struct storage_location *loc,
 		snprintf(loc->run_root, sizeof(loc->run_root), "%s", o->run_root);
 	else if (streq(graph_root, DEFAULT_GRAPH_ROOT))
 		snprintf(loc->run_root, sizeof(loc->run_root), "%s", DEFAULT_RUN_ROOT);
+	return 0;
+}
+
+/* CRI-O names the image it made the container from in an annotation
+ * (io.kubernetes.cri-o.ImageRef); the storage's records must agree. */
+static int image_id_check(const struct image_identity *id, const char *want, struct pw_error *err)
+{
+	const char *hex = strncmp(want, "sha256:", 7) == 0 ? want + 7 : want;
+
+	if (!streq(hex, id->image_id))
+		return pw_error_set(err, -EPERM,
+				    "container %.12s runs image %.12s, not the runtime's image %s",
+				    id->container_id, id->image_id, want);
 	return 0;
 }
 
@@ -261,6 +280,8 @@ int main(int argc, char **argv)
 		r = storage_identity_read(&loc, container_id, &id, &err);
 	if (r >= 0 && o.rootfs)
 		r = storage_rootfs_check(&loc, &id, o.rootfs, &err);
+	if (r >= 0 && o.image_id)
+		r = image_id_check(&id, o.image_id, &err);
 	if (r < 0) {
 		if (streq(o.command, "verify"))
 			print_verdict(&o, &id, NULL, false, "no identity", pw_error_message(&err));

@@ -26,6 +26,8 @@ PODMAN_CGROUP=${NS_PREFIX}podman
 PODMAN_ROOTFS=$T/rootfs
 # Extra global flags for every podman call (--hooks-dir, --network-backend).
 PODMAN_FLAGS=()
+HOOK_ENV=()
+_podman_hooks_json=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/runtime-hooks/hooks.d/podwire.json
 _podman_netns=()
 _podman_cni_net=""
 _podman_made_cni_cache=0
@@ -75,6 +77,24 @@ EOF
 	export CONTAINERS_STORAGE_CONF=$PODMAN_DIR/storage.conf
 	export CONTAINERS_REGISTRIES_CONF=$PODMAN_DIR/registries.conf
 	on_cleanup _podman_cleanup
+}
+
+# podman_hooks_file DIR HOOK_ARGS...: DIR/podwire.json, the shipped
+# oci-hooks(5) file (runtime-hooks/hooks.d/podwire.json) naming $HOOK_BIN
+# with HOOK_ARGS before its own; the hook gets exactly the env
+# HOOK_ENV (an array, may be unset) plus the sanitizer options, whose
+# reports go to files the cleanup hands to lib.sh's check.
+podman_hooks_file() {
+	local dir=$1 env=("${HOOK_ENV[@]}")
+	shift
+	mkdir -p "$dir"
+	[ -n "${ASAN_OPTIONS:-}" ] && env+=("ASAN_OPTIONS=$ASAN_OPTIONS:log_path=$T/hook-san.asan")
+	[ -n "${UBSAN_OPTIONS:-}" ] && env+=("UBSAN_OPTIONS=$UBSAN_OPTIONS:log_path=$T/hook-san.ubsan")
+	jq --arg path "$(cd "$(dirname "$HOOK_BIN")" && pwd)/$(basename "$HOOK_BIN")" \
+		--argjson extra "$(printf '%s\n' "$@" | jq -R . | jq -s 'map(select(. != ""))')" \
+		--argjson env "$(printf '%s\n' "${env[@]}" | jq -R . | jq -s 'map(select(. != ""))')" \
+		'.hook.path = $path | .hook.args = [.hook.args[0]] + $extra + .hook.args[1:]
+		| .hook.env = $env' <"$_podman_hooks_json" >"$dir/podwire.json"
 }
 
 # pm ARGS...: podman with the private configuration, in the test's host netns.

@@ -26,17 +26,9 @@ pw share create data >/dev/null
 make_rootfs "$PODMAN_ROOTFS"
 podman_setup
 
-# The shipped hooks.d file with our binary and run dir; the hook gets
-# exactly this env (sanitizer reports go to files the cleanup checks).
-hooks_dir=$T/hooks.d
-mkdir -p "$hooks_dir"
-hook_env=()
-[ -n "${ASAN_OPTIONS:-}" ] && hook_env+=("ASAN_OPTIONS=$ASAN_OPTIONS:log_path=$T/hook-san.asan")
-[ -n "${UBSAN_OPTIONS:-}" ] && hook_env+=("UBSAN_OPTIONS=$UBSAN_OPTIONS:log_path=$T/hook-san.ubsan")
-jq --arg path "$(cd "$(dirname "$HOOK_BIN")" && pwd)/$(basename "$HOOK_BIN")" --arg run "$RUN_DIR" \
-	--args '.hook.path = $path | .hook.args = [.hook.args[0], "--run-dir", $run] + .hook.args[1:]
-		| .hook.env = $ARGS.positional' "${hook_env[@]}" <"$HOOKS_JSON" >"$hooks_dir/podwire.json"
-PODMAN_FLAGS=(--hooks-dir "$hooks_dir")
+# The shipped hooks.d file with our binary and run dir.
+podman_hooks_file "$T/hooks.d" --run-dir "$RUN_DIR"
+PODMAN_FLAGS=(--hooks-dir "$T/hooks.d")
 
 ip_of() { pexec "$1" ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1; }
 group_of() { pm inspect --format '{{.Id}}' "$1"; }

@@ -15,126 +15,21 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hook-lib.sh"
 . "$(dirname "$0")/podman-lib.sh"
-need busybox nsenter jq skopeo docker-registry gpg gpgconf openssl curl sha256sum strace
+. "$(dirname "$0")/trust-lib.sh"
+need strace
 TRUST=$BIN/podwire-trust
-# podwire-trust makes its private GPG homes here.
-export TMPDIR=$T/tmp
-mkdir -p "$TMPDIR"
 [ -x "$TRUST" ] || fail "podwire-trust not built"
 
 make_host_ns
 podman_setup
+trust_setup
 
-# --- a registry on loopback inside the test's netns ---
-REG=127.0.0.1:5000
-mkdir -p "$T/registry"
-cat >"$T/registry.yml" <<EOF2
-version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: $T/registry
-http:
-  addr: $REG
-EOF2
-in_host() { nsenter --net="/run/netns/$HOST_NS" "$@"; }
-in_host docker-registry serve "$T/registry.yml" >"$T/registry.out" 2>&1 &
-track_pid $!
-for _ in $(seq 100); do
-	in_host curl -sf "http://$REG/v2/" >/dev/null && break
-	sleep 0.1
-done
-in_host curl -sf "http://$REG/v2/" >/dev/null || fail "registry did not start"
-
-# --- keys: alice (trusted) and mallory (GPG); a cosign key pair and another ---
-gpg_home() { # gpg_home NAME UID
-	mkdir -m 0700 "$T/$1"
-	GNUPGHOME=$T/$1 gpg --batch --quiet --passphrase '' --quick-gen-key "$2" ed25519 sign never 2>/dev/null
-	on_cleanup "GNUPGHOME=$T/$1 gpgconf --kill gpg-agent"
-	GNUPGHOME=$T/$1 gpg --batch --export --armor >"$T/$1.asc"
-}
-gpg_home alice 'alice <alice@example.invalid>'
-gpg_home mallory 'mallory <mallory@example.invalid>'
-fpr() { GNUPGHOME=$T/$1 gpg --list-keys --with-colons | awk -F: '/^fpr/ {print $10; exit}'; }
-openssl ecparam -name prime256v1 -genkey -noout -out "$T/cosign.key" 2>/dev/null
-openssl ec -in "$T/cosign.key" -pubout -out "$T/cosign.pub" 2>/dev/null
-openssl ecparam -name prime256v1 -genkey -noout -out "$T/other.key" 2>/dev/null
-openssl ec -in "$T/other.key" -pubout -out "$T/other.pub" 2>/dev/null
-
-# --- skopeo with a private policy and registries.d ---
-mkdir -p "$T/registries.d" "$T/sigstore"
-cat >"$T/registries.d/default.yaml" <<EOF2
-default-docker:
-  lookaside: file://$T/sigstore
-  lookaside-staging: file://$T/sigstore
-  use-sigstore-attachments: true
-EOF2
-echo '{"default": [{"type": "insecureAcceptAnything"}]}' >"$T/policy.json"
-STORE="containers-storage:[vfs@$PODMAN_DIR/root+$PODMAN_DIR/run]"
-sk() { in_host skopeo --policy "$T/policy.json" --registries.d "$T/registries.d" "$@"; }
-
-# make_image NAME: a busybox image whose /name says NAME (so every image
-# has its own manifest digest), imported into the storage as localhost/NAME.
-make_image() {
-	rm -rf "$T/img" && mkdir -p "$T/img/bin"
-	cp "$(command -v busybox)" "$T/img/bin/busybox"
-	ln -s busybox "$T/img/bin/sh"
-	ln -s busybox "$T/img/bin/sleep"
-	echo "$1" >"$T/img/name"
-	tar -C "$T/img" -cf "$T/img.tar" .
-	pm import "$T/img.tar" "localhost/$1:1" >/dev/null
-}
-# push NAME REPO [GNUPG_HOME]: to the registry, signed when a home is given.
-push() {
-	local sign=()
-	[ $# -ge 3 ] && sign=(--sign-by "$(fpr "$3")")
-	GNUPGHOME=$T/${3:-alice} sk copy -q --dest-tls-verify=false "${sign[@]}" \
-		"${STORE}localhost/$1:1" "docker://$REG/$2:1"
-}
-pull() { sk copy -q --src-tls-verify=false "docker://$REG/$1" "${STORE}$REG/$1"; }
 # container NAME IMAGE: prints the bundle path of a new container.
 container() {
 	local id
 	id=$(pm create --name "$1" --cgroup-parent "/$PODMAN_CGROUP" --network none \
 		--ulimit nofile=4096:4096 --ulimit nproc=4096:4096 "$2" sleep 600 </dev/null)
 	echo "$PODMAN_DIR/root/vfs-containers/$id/userdata"
-}
-
-# upload_blob REPO FILE: a monolithic blob upload (distribution API v2).
-upload_blob() {
-	local digest location
-	digest=sha256:$(sha256sum "$2" | cut -d' ' -f1)
-	location=$(in_host curl -sf -X POST -D - -o /dev/null "http://$REG/v2/$1/blobs/uploads/" |
-		tr -d '\r' | awk 'tolower($1) == "location:" {print $2}')
-	[[ $location == http* ]] || location=http://$REG$location
-	in_host curl -sf -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$2" \
-		"$location&digest=$digest" >/dev/null
-	echo "$digest"
-}
-# cosign_attach REPO TAG KEY: signs the tag's manifest digest the way cosign
-# does and pushes the signature as REPO:sha256-HEX.sig.
-cosign_attach() {
-	local repo=$1 tag=$2 key=$3 digest payload_digest config_digest sig
-	digest=sha256:$(sk inspect --tls-verify=false --raw "docker://$REG/$repo:$tag" | sha256sum | cut -d' ' -f1)
-	printf '{"critical":{"identity":{"docker-reference":"%s"},"image":{"docker-manifest-digest":"%s"},"type":"cosign container image signature"},"optional":null}' \
-		"$REG/$repo" "$digest" >"$T/payload.json"
-	sig=$(openssl dgst -sha256 -sign "$key" "$T/payload.json" | base64 -w0)
-	payload_digest=$(upload_blob "$repo" "$T/payload.json")
-	printf '{"architecture":"","os":"","config":{},"rootfs":{"type":"layers","diff_ids":["%s"]}}' \
-		"$payload_digest" >"$T/sigconfig.json"
-	config_digest=$(upload_blob "$repo" "$T/sigconfig.json")
-	jq -n --arg cd "$config_digest" --argjson cs "$(stat -c %s "$T/sigconfig.json")" \
-		--arg pd "$payload_digest" --argjson ps "$(stat -c %s "$T/payload.json")" --arg sig "$sig" \
-		'{schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
-		  config: {mediaType: "application/vnd.oci.image.config.v1+json", size: $cs, digest: $cd},
-		  layers: [{mediaType: "application/vnd.dev.cosign.simplesigning.v1+json", size: $ps,
-			    digest: $pd, annotations: {"dev.cosignproject.cosign/signature": $sig}}]}' \
-		>"$T/sigmanifest.json"
-	in_host curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
-		--data-binary "@$T/sigmanifest.json" \
-		"http://$REG/v2/$repo/manifests/sha256-${digest#sha256:}.sig" >/dev/null ||
-		fail "pushing the cosign signature of $repo:$tag failed"
 }
 
 # verify BUNDLE ARGS...: podwire-trust verify; prints its stderr line, and
@@ -164,13 +59,7 @@ refused() { # refused REASON BUNDLE ARGS...
 }
 
 log "making and signing images"
-make_image signed && push signed app alice
-make_image plain && push plain plain
-make_image evil && push evil evil mallory
-make_image cos && push cos cos && cosign_attach cos 1 "$T/cosign.key"
-# Re-tagged: alice's image and signature copied into another repository.
-sk copy -q --src-tls-verify=false --dest-tls-verify=false "docker://$REG/app:1" "docker://$REG/copy:1"
-for r in app:1 plain:1 evil:1 cos:1 copy:1; do pull "$r"; done
+trust_images
 
 b_signed=$(container c-signed "$REG/app:1")
 b_plain=$(container c-plain "$REG/plain:1")
@@ -214,7 +103,25 @@ rootfs=$(jq -r .root.path "$b_signed/config.json")
 log "config.json root.path: $rootfs"
 trusted "$b_signed" --gpg-keyring "$T/alice.asc" --rootfs "$rootfs"
 
+# CRI-O's way: the container by id, its image named by the runtime
+# (io.kubernetes.cri-o.ImageRef, passed as --image-id), with or without
+# the "sha256:" prefix.
+signed_id=$(pm inspect --format '{{.Id}}' c-signed)
+"$TRUST" verify --storage-root "$PODMAN_DIR/root" --container "$signed_id" --driver vfs \
+	--image-id "$image_id" --gpg-keyring "$T/alice.asc" >/dev/null ||
+	fail "verify --container --image-id"
+"$TRUST" verify --storage-root "$PODMAN_DIR/root" --container "$signed_id" --driver vfs \
+	--image-id "sha256:$image_id" --rootfs "$rootfs" --gpg-keyring "$T/alice.asc" >/dev/null ||
+	fail "verify --container --image-id sha256:"
+
 log "refused"
+rc=0
+"$TRUST" verify --storage-root "$PODMAN_DIR/root" --container "$signed_id" --driver vfs \
+	--image-id "$(pm inspect --format '{{.Image}}' c-plain)" --gpg-keyring "$T/alice.asc" \
+	>/dev/null 2>"$T/verify.err" || rc=$?
+assert_eq "$rc" 1 "exit status of --image-id naming another image"
+assert_contains "$(cat "$T/verify.err")" ": no identity: container ${signed_id:0:12} runs image ${image_id:0:12}, not the runtime's image" \
+	"--image-id naming another image"
 refused unsigned "$b_plain" --gpg-keyring "$T/alice.asc"
 refused "wrong key" "$b_evil" --gpg-keyring "$T/alice.asc"
 refused "bad signature" "$b_cos" --cosign-key "$T/other.pub"
