@@ -71,7 +71,7 @@ endef
 $(eval $(call PART,podwire-lib,lib,jansson))
 # The daemons link libsystemd for sd_notify(3) (lib/service.c); the hook and
 # the CNI plugin do not (they are static and never run as services).
-$(eval $(call PART,podwire-netd,netd,libnl-3.0 libnl-route-3.0 libmnl libnftnl jansson libsystemd))
+$(eval $(call PART,podwire-netd,netd,libnl-3.0 libnl-route-3.0 libmnl libnftnl jansson libsystemd libcurl))
 $(eval $(call PART,podwire-dnsd,dns,jansson libsystemd))
 $(eval $(call PART,podwire-volumed,volumed,fuse3 jansson libsystemd))
 $(eval $(call PART,podwire,cli,jansson))

@@ -18,3 +18,17 @@ $(BUILD)/tests/bw-driver: $(BUILD)/tests/system/bw-driver.o $(BUILD)/netd/bandwi
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libnl-3.0 libnl-route-3.0 2>/dev/null) -lpthread
 
 unit-tests: $(BUILD)/tests/bw-driver
+
+# The etcd client test driver (tests/system/etcd-driver.c) for
+# tests/system/test-etcd-client.sh: etcd-client.o and etcd-codec.o alone,
+# with libcurl and jansson.
+$(BUILD)/tests/etcd-driver: $(BUILD)/tests/system/etcd-driver.o $(BUILD)/netd/etcd-client.o \
+		$(BUILD)/netd/etcd-codec.o $(BUILD)/liblib.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcurl jansson 2>/dev/null) -lpthread
+
+unit-tests: $(BUILD)/tests/etcd-driver
+
+# The codec is pure: its unit test needs netd's archive (only etcd-codec.o
+# is pulled from it) and lib/.
+UNIT_PARTS_test-etcd-codec := netd
