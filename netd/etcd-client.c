@@ -26,9 +26,9 @@
 #include "xalloc.h"
 
 enum call_kind {
-	CALL_UNARY,     /* user request: range, put, delete, txn, lease grant/revoke */
+	CALL_UNARY,	/* user request: range, put, delete, txn, lease grant/revoke */
 	CALL_KEEPALIVE, /* a keep-alive's periodic request */
-	CALL_WATCH,     /* a watch's stream */
+	CALL_WATCH,	/* a watch's stream */
 };
 
 struct etcd_call {
@@ -42,8 +42,8 @@ struct etcd_call {
 	struct curl_slist *headers;
 	bool in_multi;
 	bool dead;
-	size_t endpoint;    /* index into client->endpoints */
-	size_t tries;       /* endpoints tried so far */
+	size_t endpoint; /* index into client->endpoints */
+	size_t tries;	 /* endpoints tried so far */
 	uint64_t deadline_ms;
 	char *reply;
 	size_t reply_len, reply_cap;
@@ -53,9 +53,9 @@ struct etcd_call {
 	etcd_done_cb cb; /* CALL_UNARY */
 	void *userdata;
 	struct etcd_keepalive *keepalive; /* CALL_KEEPALIVE */
-	struct etcd_watch *watch;         /* CALL_WATCH */
-	struct etcd_call *prev, *next;    /* client->calls */
-	struct etcd_call *dead_next;      /* client->dead_calls */
+	struct etcd_watch *watch;	  /* CALL_WATCH */
+	struct etcd_call *prev, *next;	  /* client->calls */
+	struct etcd_call *dead_next;	  /* client->dead_calls */
 };
 
 struct etcd_keepalive {
@@ -74,10 +74,10 @@ struct etcd_keepalive {
 };
 
 enum watch_state {
-	WATCH_WAITING,    /* disconnected; the timer restarts the stream */
+	WATCH_WAITING,	  /* disconnected; the timer restarts the stream */
 	WATCH_CONNECTING, /* stream requested; the timer bounds the wait for "created" */
 	WATCH_STREAMING,
-	WATCH_STOPPED,    /* compacted or failed for good */
+	WATCH_STOPPED, /* compacted or failed for good */
 };
 
 struct etcd_watch {
@@ -93,8 +93,8 @@ struct etcd_watch {
 	size_t endpoint;
 	uint64_t backoff_ms;
 	struct etcd_stream_splitter splitter;
-	bool dirty;         /* the splitter has unread data */
-	int stream_error;   /* set by the write callback: abort the stream */
+	bool dirty;	  /* the splitter has unread data */
+	int stream_error; /* set by the write callback: abort the stream */
 	bool dead;
 	struct etcd_watch *prev, *next, *dead_next;
 };
@@ -306,10 +306,9 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 		return 0;
 	}
 	client->curl_timer_armed = true;
-	return event_loop_timer_set(client->loop, client->curl_timer, (uint64_t)timeout_ms, 0) <
-			       0
-		       ? -1
-		       : 0;
+	return event_loop_timer_set(client->loop, client->curl_timer, (uint64_t)timeout_ms, 0) < 0
+		   ? -1
+		   : 0;
 }
 
 /* --- Calls -------------------------------------------------------------------- */
@@ -583,9 +582,9 @@ static int endpoints_parse(struct etcd_client *client, const char *text, struct 
 		while (len > (size_t)(host - item) && item[len - 1] == '/')
 			item[--len] = '\0';
 		if (!*host || strchr(host, '/') || strpbrk(item, " \t\r\n"))
-			return pw_error_set(err, -EINVAL,
-					    "etcd endpoint '%s': expected a base URL without a path",
-					    item);
+			return pw_error_set(
+			    err, -EINVAL, "etcd endpoint '%s': expected a base URL without a path",
+			    item);
 		if (client->endpoint_count == ETCD_ENDPOINTS_MAX)
 			return pw_error_set(err, -EINVAL, "etcd: more than %d endpoints",
 					    ETCD_ENDPOINTS_MAX);
@@ -732,9 +731,9 @@ static int op_submit(struct etcd_client *client, const struct etcd_op *op, etcd_
 		const char *path;
 		enum etcd_reply_kind kind;
 	} paths[] = {
-		[ETCD_OP_RANGE] = { "range", "/v3/kv/range", ETCD_REPLY_RANGE },
-		[ETCD_OP_PUT] = { "put", "/v3/kv/put", ETCD_REPLY_PUT },
-		[ETCD_OP_DELETE] = { "delete", "/v3/kv/deleterange", ETCD_REPLY_DELETE },
+	    [ETCD_OP_RANGE] = {"range", "/v3/kv/range", ETCD_REPLY_RANGE},
+	    [ETCD_OP_PUT] = {"put", "/v3/kv/put", ETCD_REPLY_PUT},
+	    [ETCD_OP_DELETE] = {"delete", "/v3/kv/deleterange", ETCD_REPLY_DELETE},
 	};
 	char *body = NULL;
 	int r;
@@ -742,49 +741,51 @@ static int op_submit(struct etcd_client *client, const struct etcd_op *op, etcd_
 	r = etcd_body_op(op, &body, err);
 	if (r < 0)
 		return r;
-	return unary_submit(client, paths[op->type].kind, paths[op->type].path, body,
-			    xasprintf("%s %s%s", paths[op->type].verb, op->key,
-				      op->prefix ? "*" : ""),
-			    cb, userdata, err);
+	return unary_submit(
+	    client, paths[op->type].kind, paths[op->type].path, body,
+	    xasprintf("%s %s%s", paths[op->type].verb, op->key, op->prefix ? "*" : ""), cb,
+	    userdata, err);
 }
 
 int etcd_range(struct etcd_client *client, const char *key, bool prefix, int64_t revision,
 	       etcd_done_cb cb, void *userdata, struct pw_error *err)
 {
-	struct etcd_op op = { .type = ETCD_OP_RANGE, .key = key, .prefix = prefix,
-			      .revision = revision };
+	struct etcd_op op = {
+	    .type = ETCD_OP_RANGE, .key = key, .prefix = prefix, .revision = revision};
 	return op_submit(client, &op, cb, userdata, err);
 }
 
 int etcd_put(struct etcd_client *client, const char *key, const void *value, size_t value_len,
 	     int64_t lease, etcd_done_cb cb, void *userdata, struct pw_error *err)
 {
-	struct etcd_op op = { .type = ETCD_OP_PUT, .key = key, .value = value,
-			      .value_len = value_len, .lease = lease };
+	struct etcd_op op = {.type = ETCD_OP_PUT,
+			     .key = key,
+			     .value = value,
+			     .value_len = value_len,
+			     .lease = lease};
 	return op_submit(client, &op, cb, userdata, err);
 }
 
 int etcd_delete(struct etcd_client *client, const char *key, bool prefix, etcd_done_cb cb,
 		void *userdata, struct pw_error *err)
 {
-	struct etcd_op op = { .type = ETCD_OP_DELETE, .key = key, .prefix = prefix };
+	struct etcd_op op = {.type = ETCD_OP_DELETE, .key = key, .prefix = prefix};
 	return op_submit(client, &op, cb, userdata, err);
 }
 
-int etcd_txn(struct etcd_client *client, const struct etcd_compare *compares,
-	     size_t compare_count, const struct etcd_op *success, size_t success_count,
-	     const struct etcd_op *failure, size_t failure_count, etcd_done_cb cb,
-	     void *userdata, struct pw_error *err)
+int etcd_txn(struct etcd_client *client, const struct etcd_compare *compares, size_t compare_count,
+	     const struct etcd_op *success, size_t success_count, const struct etcd_op *failure,
+	     size_t failure_count, etcd_done_cb cb, void *userdata, struct pw_error *err)
 {
-	const char *first_key = compare_count ? compares[0].key
+	const char *first_key = compare_count	? compares[0].key
 				: success_count ? success[0].key
 				: failure_count ? failure[0].key
 						: NULL;
 	char *body = NULL;
 	int r;
 
-	r = etcd_body_txn(compares, compare_count, success, success_count, failure,
-			  failure_count, &body, err);
+	r = etcd_body_txn(compares, compare_count, success, success_count, failure, failure_count,
+			  &body, err);
 	if (r < 0)
 		return r;
 	return unary_submit(client, ETCD_REPLY_TXN, "/v3/kv/txn", body,
@@ -796,14 +797,16 @@ int etcd_lease_grant(struct etcd_client *client, int64_t ttl_s, etcd_done_cb cb,
 		     struct pw_error *err)
 {
 	if (ttl_s < ETCD_LEASE_TTL_MIN_S)
-		return pw_error_set(err, -EINVAL, "etcd lease grant: TTL %" PRId64 " s is below %d s",
-				    ttl_s, ETCD_LEASE_TTL_MIN_S);
+		return pw_error_set(err, -EINVAL,
+				    "etcd lease grant: TTL %" PRId64 " s is below %d s", ttl_s,
+				    ETCD_LEASE_TTL_MIN_S);
 	return unary_submit(client, ETCD_REPLY_LEASE, "/v3/lease/grant",
-			    etcd_body_lease_grant(ttl_s), xstrdup("lease grant"), cb, userdata, err);
+			    etcd_body_lease_grant(ttl_s), xstrdup("lease grant"), cb, userdata,
+			    err);
 }
 
-int etcd_lease_revoke(struct etcd_client *client, int64_t lease_id, etcd_done_cb cb,
-		      void *userdata, struct pw_error *err)
+int etcd_lease_revoke(struct etcd_client *client, int64_t lease_id, etcd_done_cb cb, void *userdata,
+		      struct pw_error *err)
 {
 	return unary_submit(client, ETCD_REPLY_LEASE, "/v3/lease/revoke",
 			    etcd_body_lease_id(lease_id),
@@ -872,10 +875,11 @@ static void on_keepalive_tick(struct event_loop *loop, void *userdata)
 	client_enter(client);
 	if (now_ms() - ka->last_ok_ms >= (uint64_t)ka->ttl_s * 1000) {
 		pw_error_set(&err, -ETIMEDOUT,
-			     "etcd lease %" PRId64 ": no keep-alive succeeded for its TTL of %" PRId64
-			     " s (last: %s)",
+			     "etcd lease %" PRId64
+			     ": no keep-alive succeeded for its TTL of %" PRId64 " s (last: %s)",
 			     ka->lease_id, ka->ttl_s,
-			     ka->last_error.errnum ? pw_error_message(&ka->last_error) : "none sent");
+			     ka->last_error.errnum ? pw_error_message(&ka->last_error)
+						   : "none sent");
 		keepalive_lose(ka, &err);
 		client_leave(client);
 		return;
@@ -886,7 +890,7 @@ static void on_keepalive_tick(struct event_loop *loop, void *userdata)
 	ka->call->keepalive = ka;
 	/* One keep-alive must not outlive the next tick's decision. */
 	ka->call->deadline_ms =
-		now_ms() + MIN(client->timeout_ms, (uint64_t)ka->ttl_s * 1000 / 3 + 1);
+	    now_ms() + MIN(client->timeout_ms, (uint64_t)ka->ttl_s * 1000 / 3 + 1);
 	r = call_start(ka->call, &err);
 	if (r < 0) {
 		call_release(ka->call);
@@ -908,7 +912,8 @@ int etcd_lease_keepalive(struct etcd_client *client, int64_t lease_id, int64_t t
 		return pw_error_set(err, -ESHUTDOWN, "etcd: client is closing");
 	if (ttl_s < ETCD_LEASE_TTL_MIN_S)
 		return pw_error_set(err, -EINVAL,
-				    "etcd lease %" PRId64 " keep-alive: TTL %" PRId64 " s is below %d s",
+				    "etcd lease %" PRId64 " keep-alive: TTL %" PRId64
+				    " s is below %d s",
 				    lease_id, ttl_s, ETCD_LEASE_TTL_MIN_S);
 	ka = xcalloc(1, sizeof(*ka));
 	ka->client = client;
@@ -1058,8 +1063,7 @@ static void watch_stream_ended(struct etcd_watch *watch, CURLcode result)
 		pw_error_set(&err, -EIO, "etcd watch %s: %s: HTTP %ld", watch->key, endpoint,
 			     status);
 	else
-		pw_error_set(&err, -EPIPE, "etcd watch %s: %s: stream ended", watch->key,
-			     endpoint);
+		pw_error_set(&err, -EPIPE, "etcd watch %s: %s: stream ended", watch->key, endpoint);
 	watch_disconnected(watch, &err);
 }
 
@@ -1098,13 +1102,14 @@ static bool watch_message(struct etcd_watch *watch, const struct etcd_watch_mess
 	}
 	/* Events of revisions already delivered (a server resending after a
 	 * reconnect would) are skipped; events come in revision order. */
-	while (first < msg->event_count && msg->events[first].kv.mod_revision < watch->next_revision)
+	while (first < msg->event_count &&
+	       msg->events[first].kv.mod_revision < watch->next_revision)
 		first++;
 	if (first == msg->event_count)
 		return true;
 	watch->next_revision = msg->events[msg->event_count - 1].kv.mod_revision + 1;
-	watch->callbacks.events(watch, msg->events + first, msg->event_count - first,
-				msg->revision, watch->userdata);
+	watch->callbacks.events(watch, msg->events + first, msg->event_count - first, msg->revision,
+				watch->userdata);
 	return !watch->dead && watch->state == WATCH_STREAMING;
 }
 
@@ -1153,8 +1158,8 @@ int etcd_watch_start(struct etcd_client *client, const char *key, bool prefix,
 	if (start_revision < 0)
 		return pw_error_set(err, -EINVAL, "etcd watch %s: negative revision", key);
 	if (!callbacks->events || !callbacks->compacted)
-		return pw_error_set(err, -EINVAL, "etcd watch %s: events and compacted are required",
-				    key);
+		return pw_error_set(err, -EINVAL,
+				    "etcd watch %s: events and compacted are required", key);
 	watch = xcalloc(1, sizeof(*watch));
 	watch->client = client;
 	watch->key = xstrdup(key);

@@ -91,18 +91,17 @@ int etcd_delete(struct etcd_client *client, const char *key, bool prefix, etcd_d
 		void *userdata, struct pw_error *err);
 /* resp->succeeded says which branch ran; resp->responses has one reply
  * per operation of that branch. */
-int etcd_txn(struct etcd_client *client, const struct etcd_compare *compares,
-	     size_t compare_count, const struct etcd_op *success, size_t success_count,
-	     const struct etcd_op *failure, size_t failure_count, etcd_done_cb cb,
-	     void *userdata, struct pw_error *err);
+int etcd_txn(struct etcd_client *client, const struct etcd_compare *compares, size_t compare_count,
+	     const struct etcd_op *success, size_t success_count, const struct etcd_op *failure,
+	     size_t failure_count, etcd_done_cb cb, void *userdata, struct pw_error *err);
 
 /* resp->lease_id and resp->ttl (what etcd granted). */
 int etcd_lease_grant(struct etcd_client *client, int64_t ttl_s, etcd_done_cb cb, void *userdata,
 		     struct pw_error *err);
 /* A revoked lease deletes its keys; revoking an unknown one fails with
  * -ENOENT. */
-int etcd_lease_revoke(struct etcd_client *client, int64_t lease_id, etcd_done_cb cb,
-		      void *userdata, struct pw_error *err);
+int etcd_lease_revoke(struct etcd_client *client, int64_t lease_id, etcd_done_cb cb, void *userdata,
+		      struct pw_error *err);
 
 typedef void (*etcd_lease_lost_cb)(struct etcd_keepalive *keepalive, int64_t lease_id,
 				   const struct pw_error *why, void *userdata);

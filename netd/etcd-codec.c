@@ -11,7 +11,7 @@
 /* --- Base64 ---------------------------------------------------------------- */
 
 static const char base64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 char *etcd_base64_encode(const void *data, size_t len)
 {
@@ -184,9 +184,9 @@ int etcd_body_op(const struct etcd_op *op, char **ret_body, struct pw_error *err
 }
 
 static const char *const op_request_names[] = {
-	[ETCD_OP_RANGE] = "request_range",
-	[ETCD_OP_PUT] = "request_put",
-	[ETCD_OP_DELETE] = "request_delete_range",
+    [ETCD_OP_RANGE] = "request_range",
+    [ETCD_OP_PUT] = "request_put",
+    [ETCD_OP_DELETE] = "request_delete_range",
 };
 
 static int ops_json(const struct etcd_op *ops, size_t count, json_t **ret, struct pw_error *err)
@@ -211,20 +211,20 @@ static int ops_json(const struct etcd_op *ops, size_t count, json_t **ret, struc
 }
 
 static const char *const compare_targets[] = {
-	[ETCD_CMP_VERSION] = "VERSION", [ETCD_CMP_CREATE] = "CREATE", [ETCD_CMP_MOD] = "MOD",
-	[ETCD_CMP_VALUE] = "VALUE",     [ETCD_CMP_LEASE] = "LEASE",
+    [ETCD_CMP_VERSION] = "VERSION", [ETCD_CMP_CREATE] = "CREATE", [ETCD_CMP_MOD] = "MOD",
+    [ETCD_CMP_VALUE] = "VALUE",	    [ETCD_CMP_LEASE] = "LEASE",
 };
 /* The member of Compare holding the operand, per target. */
 static const char *const compare_fields[] = {
-	[ETCD_CMP_VERSION] = "version", [ETCD_CMP_CREATE] = "create_revision",
-	[ETCD_CMP_MOD] = "mod_revision", [ETCD_CMP_VALUE] = "value",
-	[ETCD_CMP_LEASE] = "lease",
+    [ETCD_CMP_VERSION] = "version",  [ETCD_CMP_CREATE] = "create_revision",
+    [ETCD_CMP_MOD] = "mod_revision", [ETCD_CMP_VALUE] = "value",
+    [ETCD_CMP_LEASE] = "lease",
 };
 static const char *const compare_results[] = {
-	[ETCD_CMP_EQUAL] = "EQUAL",
-	[ETCD_CMP_NOT_EQUAL] = "NOT_EQUAL",
-	[ETCD_CMP_GREATER] = "GREATER",
-	[ETCD_CMP_LESS] = "LESS",
+    [ETCD_CMP_EQUAL] = "EQUAL",
+    [ETCD_CMP_NOT_EQUAL] = "NOT_EQUAL",
+    [ETCD_CMP_GREATER] = "GREATER",
+    [ETCD_CMP_LESS] = "LESS",
 };
 
 int etcd_body_txn(const struct etcd_compare *compares, size_t compare_count,
@@ -247,7 +247,8 @@ int etcd_body_txn(const struct etcd_compare *compares, size_t compare_count,
 		json_t *cmp;
 
 		if (strempty(c->key))
-			return pw_error_set(err, -EINVAL, "etcd transaction: compare without a key");
+			return pw_error_set(err, -EINVAL,
+					    "etcd transaction: compare without a key");
 		cmp = json_object();
 		if (!cmp)
 			xalloc_die();
@@ -433,17 +434,18 @@ static int txn_responses_parse(json_t *obj, struct etcd_response *resp, struct p
 		return 0;
 	if (!json_is_array(list))
 		return pw_error_set(err, -EBADMSG, "etcd reply: \"responses\" is not an array");
-	resp->responses = xcalloc(json_array_size(list) ? json_array_size(list) : 1,
-				  sizeof(*resp->responses));
-	json_array_foreach(list, i, item) {
+	resp->responses =
+	    xcalloc(json_array_size(list) ? json_array_size(list) : 1, sizeof(*resp->responses));
+	json_array_foreach(list, i, item)
+	{
 		static const struct {
 			const char *name;
 			enum etcd_reply_kind kind;
 			enum etcd_op_type type;
 		} kinds[] = {
-			{ "response_range", ETCD_REPLY_RANGE, ETCD_OP_RANGE },
-			{ "response_put", ETCD_REPLY_PUT, ETCD_OP_PUT },
-			{ "response_delete_range", ETCD_REPLY_DELETE, ETCD_OP_DELETE },
+		    {"response_range", ETCD_REPLY_RANGE, ETCD_OP_RANGE},
+		    {"response_put", ETCD_REPLY_PUT, ETCD_OP_PUT},
+		    {"response_delete_range", ETCD_REPLY_DELETE, ETCD_OP_DELETE},
 		};
 		struct etcd_response *sub = &resp->responses[resp->response_count];
 		json_t *inner = NULL;
@@ -454,7 +456,8 @@ static int txn_responses_parse(json_t *obj, struct etcd_response *resp, struct p
 				break;
 		if (!inner)
 			return pw_error_set(err, -EBADMSG,
-					    "etcd reply: transaction response %zu of no known kind", i);
+					    "etcd reply: transaction response %zu of no known kind",
+					    i);
 		resp->response_count++;
 		r = response_parse(kinds[k].kind, inner, sub, err);
 		if (r < 0)
@@ -483,7 +486,8 @@ static int response_parse(enum etcd_reply_kind kind, json_t *obj, struct etcd_re
 			return pw_error_set(err, -EBADMSG, "etcd reply: \"kvs\" is not an array");
 		if (kvs && json_array_size(kvs)) {
 			resp->kvs = xcalloc(json_array_size(kvs), sizeof(*resp->kvs));
-			json_array_foreach(kvs, i, item) {
+			json_array_foreach(kvs, i, item)
+			{
 				r = kv_parse(item, &resp->kvs[i], err);
 				if (r < 0)
 					return r;
@@ -569,7 +573,7 @@ static int grpc_code_errno(int64_t code)
 		return -ETIMEDOUT;
 	case 5: /* NotFound: e.g. "requested lease not found" */
 		return -ENOENT;
-	case 7: /* PermissionDenied */
+	case 7:	 /* PermissionDenied */
 	case 16: /* Unauthenticated */
 		return -EACCES;
 	case 9: /* FailedPrecondition */
@@ -646,7 +650,8 @@ static int watch_result_parse(json_t *obj, struct etcd_watch_message *msg, struc
 	if (!json_array_size(events))
 		return 0;
 	msg->events = xcalloc(json_array_size(events), sizeof(*msg->events));
-	json_array_foreach(events, i, item) {
+	json_array_foreach(events, i, item)
+	{
 		struct etcd_event *ev = &msg->events[i];
 		json_t *type = json_object_get(item, "type");
 

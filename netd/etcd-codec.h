@@ -60,20 +60,20 @@ enum etcd_op_type {
 struct etcd_op {
 	enum etcd_op_type type;
 	const char *key;
-	bool prefix;        /* RANGE, DELETE: every key starting with key */
-	const void *value;  /* PUT */
-	size_t value_len;   /* PUT */
-	int64_t lease;      /* PUT: attach to this lease (0: none) */
-	int64_t revision;   /* RANGE: read at this revision (0: latest) */
-	int64_t limit;      /* RANGE: at most this many keys (0: no limit) */
+	bool prefix;	   /* RANGE, DELETE: every key starting with key */
+	const void *value; /* PUT */
+	size_t value_len;  /* PUT */
+	int64_t lease;	   /* PUT: attach to this lease (0: none) */
+	int64_t revision;  /* RANGE: read at this revision (0: latest) */
+	int64_t limit;	   /* RANGE: at most this many keys (0: no limit) */
 };
 
 enum etcd_compare_target {
 	ETCD_CMP_VERSION, /* number: times the key was put since created (0: absent) */
 	ETCD_CMP_CREATE,  /* number: create_revision (0: absent) */
-	ETCD_CMP_MOD,     /* number: mod_revision */
-	ETCD_CMP_VALUE,   /* value, value_len */
-	ETCD_CMP_LEASE,   /* number: lease id */
+	ETCD_CMP_MOD,	  /* number: mod_revision */
+	ETCD_CMP_VALUE,	  /* value, value_len */
+	ETCD_CMP_LEASE,	  /* number: lease id */
 };
 
 enum etcd_compare_result {
@@ -122,18 +122,18 @@ struct etcd_kv {
 /* The reply of one operation; a transaction's reply holds one of these
  * per executed operation in responses. */
 struct etcd_response {
-	enum etcd_op_type type;  /* for a txn's responses; RANGE for others */
-	int64_t revision;        /* header.revision: the store's revision */
-	struct etcd_kv *kvs;     /* RANGE */
+	enum etcd_op_type type; /* for a txn's responses; RANGE for others */
+	int64_t revision;	/* header.revision: the store's revision */
+	struct etcd_kv *kvs;	/* RANGE */
 	size_t kv_count;
-	int64_t count;           /* RANGE: keys in the range (before limit) */
-	bool more;               /* RANGE: limit cut the result */
-	int64_t deleted;         /* DELETE */
-	bool succeeded;          /* txn */
+	int64_t count;			 /* RANGE: keys in the range (before limit) */
+	bool more;			 /* RANGE: limit cut the result */
+	int64_t deleted;		 /* DELETE */
+	bool succeeded;			 /* txn */
 	struct etcd_response *responses; /* txn: of the branch that ran */
 	size_t response_count;
-	int64_t lease_id;        /* lease grant / keep-alive */
-	int64_t ttl;             /* lease grant / keep-alive: 0 = lease gone */
+	int64_t lease_id; /* lease grant / keep-alive */
+	int64_t ttl;	  /* lease grant / keep-alive: 0 = lease gone */
 };
 
 enum etcd_reply_kind {
@@ -172,11 +172,11 @@ struct etcd_event {
 
 /* One message of a watch stream. */
 struct etcd_watch_message {
-	int64_t revision;         /* header.revision */
+	int64_t revision; /* header.revision */
 	bool created;
 	bool canceled;
 	int64_t compact_revision; /* set with canceled: start revision compacted */
-	char *cancel_reason;      /* NULL or the server's reason */
+	char *cancel_reason;	  /* NULL or the server's reason */
 	struct etcd_event *events;
 	size_t event_count;
 };
@@ -192,9 +192,9 @@ void etcd_watch_message_done(struct etcd_watch_message *msg);
 struct etcd_stream_splitter {
 	char *buf;
 	size_t len, cap;
-	size_t scanned;   /* bytes of buf already scanned */
-	size_t start;     /* where the current object began (valid while depth > 0) */
-	int depth;        /* nesting of {} and [] */
+	size_t scanned; /* bytes of buf already scanned */
+	size_t start;	/* where the current object began (valid while depth > 0) */
+	int depth;	/* nesting of {} and [] */
 	bool in_string;
 	bool escaped;
 };

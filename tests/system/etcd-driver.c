@@ -44,9 +44,9 @@
 #include "macro.h"
 #include "xalloc.h"
 
-#define DRIVER_WORDS_MAX 8
+#define DRIVER_WORDS_MAX	8
 #define DRIVER_RACE_CLIENTS_MAX 8
-#define DRIVER_RACE_KEYS_MAX 1000
+#define DRIVER_RACE_KEYS_MAX	1000
 
 struct race {
 	struct etcd_client *clients[DRIVER_RACE_CLIENTS_MAX];
@@ -66,7 +66,7 @@ struct driver {
 	char **commands;
 	size_t command_count;
 	size_t next;
-	struct event_watch *advance;   /* deferred: run the next command */
+	struct event_watch *advance; /* deferred: run the next command */
 	struct event_watch *sleep_timer;
 	/* the command running */
 	char *words[DRIVER_WORDS_MAX];
@@ -188,11 +188,11 @@ static void on_create(struct etcd_client *c, int r, const struct pw_error *err,
 static int create_txn(struct etcd_client *client, const char *key, const char *value,
 		      etcd_done_cb cb, void *userdata, struct pw_error *err)
 {
-	struct etcd_compare cmp = { .key = key, .target = ETCD_CMP_CREATE,
-				    .result = ETCD_CMP_EQUAL, .number = 0 };
-	struct etcd_op put = { .type = ETCD_OP_PUT, .key = key, .value = value,
-			       .value_len = strlen(value) };
-	struct etcd_op get = { .type = ETCD_OP_RANGE, .key = key };
+	struct etcd_compare cmp = {
+	    .key = key, .target = ETCD_CMP_CREATE, .result = ETCD_CMP_EQUAL, .number = 0};
+	struct etcd_op put = {
+	    .type = ETCD_OP_PUT, .key = key, .value = value, .value_len = strlen(value)};
+	struct etcd_op get = {.type = ETCD_OP_RANGE, .key = key};
 	return etcd_txn(client, &cmp, 1, &put, 1, &get, 1, cb, userdata, err);
 }
 
@@ -208,8 +208,8 @@ static void race_finish(void)
 		else
 			none++;
 	}
-	printf("race %s: keys=%zu won-once=%zu won-more=%zu won-none=%zu errors=%zu%s%s\n",
-	       arg(1), drv.race.key_count, once, more, none, drv.race.errors,
+	printf("race %s: keys=%zu won-once=%zu won-more=%zu won-none=%zu errors=%zu%s%s\n", arg(1),
+	       drv.race.key_count, once, more, none, drv.race.errors,
 	       drv.race.errors ? " first: " : "", drv.race.first_error);
 	for (size_t i = 0; i < drv.race.client_count; i++)
 		etcd_client_free(drv.race.clients[i]);
@@ -247,8 +247,8 @@ static void cmd_race(void)
 	}
 	drv.race.key_count = (size_t)keys;
 	for (long i = 0; i < clients; i++) {
-		if (etcd_client_new(drv.loop, drv.endpoints, drv.timeout_ms,
-				    &drv.race.clients[i], &err) < 0) {
+		if (etcd_client_new(drv.loop, drv.endpoints, drv.timeout_ms, &drv.race.clients[i],
+				    &err) < 0) {
 			submit_failed(&err);
 			return;
 		}
@@ -330,8 +330,8 @@ static void on_watch_compacted(struct etcd_watch *w, int64_t compact_revision, v
 	watch_end();
 }
 
-static void on_watch_status(struct etcd_watch *w, const char *endpoint,
-			    const struct pw_error *err, void *userdata)
+static void on_watch_status(struct etcd_watch *w, const char *endpoint, const struct pw_error *err,
+			    void *userdata)
 {
 	if (err)
 		printf("watch down: %s\n", pw_error_message(err));
@@ -351,9 +351,9 @@ static void on_watch_deadline(struct event_loop *loop, void *userdata)
 static void cmd_watch(void)
 {
 	static const struct etcd_watch_callbacks callbacks = {
-		.events = on_watch_events,
-		.compacted = on_watch_compacted,
-		.status = on_watch_status,
+	    .events = on_watch_events,
+	    .compacted = on_watch_compacted,
+	    .status = on_watch_status,
 	};
 	struct pw_error err = {0};
 
@@ -494,8 +494,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (event_loop_add_defer(drv.loop, run_next, NULL, &drv.advance) < 0 ||
-	    event_loop_add_timer(drv.loop, 3600 * 1000, 0, on_sleep_done, NULL,
-				 &drv.sleep_timer) < 0)
+	    event_loop_add_timer(drv.loop, 3600 * 1000, 0, on_sleep_done, NULL, &drv.sleep_timer) <
+		0)
 		return 1;
 	event_loop_defer_arm(drv.loop, drv.advance);
 	event_loop_run(drv.loop);

@@ -19,9 +19,14 @@ static void test_base64(void **state)
 	static const struct {
 		const char *plain, *encoded;
 	} cases[] = {
-		{ "", "" },         { "f", "Zg==" },         { "fo", "Zm8=" },
-		{ "foo", "Zm9v" },  { "foob", "Zm9vYg==" },  { "fooba", "Zm9vYmE=" },
-		{ "foobar", "Zm9vYmFy" }, { "/podwire/hosts/a", "L3BvZHdpcmUvaG9zdHMvYQ==" },
+	    {"", ""},
+	    {"f", "Zg=="},
+	    {"fo", "Zm8="},
+	    {"foo", "Zm9v"},
+	    {"foob", "Zm9vYg=="},
+	    {"fooba", "Zm9vYmE="},
+	    {"foobar", "Zm9vYmFy"},
+	    {"/podwire/hosts/a", "L3BvZHdpcmUvaG9zdHMvYQ=="},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *enc = etcd_base64_encode(cases[i].plain, strlen(cases[i].plain));
@@ -52,8 +57,8 @@ static void test_base64(void **state)
 
 static void test_base64_rejects(void **state)
 {
-	const char *bad[] = { "Zg=",  "Zg",   "Z===", "=Zg=", "Zg==Zg==", "Zm9v\n", "Zm 9",
-			      "Zm9-", "Zm9_", "Zg=a", "Zm8=Zm8=" };
+	const char *bad[] = {"Zg=",  "Zg",   "Z===", "=Zg=", "Zg==Zg==", "Zm9v\n",
+			     "Zm 9", "Zm9-", "Zm9_", "Zg=a", "Zm8=Zm8="};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		void *dec = NULL;
 		size_t len;
@@ -104,43 +109,48 @@ static void test_bodies(void **state)
 	struct pw_error err = {0};
 	char *body;
 
-	struct etcd_op range = { .type = ETCD_OP_RANGE, .key = "/a/", .prefix = true,
-				 .revision = 42 };
+	struct etcd_op range = {
+	    .type = ETCD_OP_RANGE, .key = "/a/", .prefix = true, .revision = 42};
 	assert_int_equal(etcd_body_op(&range, &body, &err), 0);
 	assert_json_equal(body, "{\"key\":\"L2Ev\",\"range_end\":\"L2Ew\",\"revision\":\"42\"}");
 	free(body);
 
-	struct etcd_op put = { .type = ETCD_OP_PUT, .key = "k", .value = "v\0x", .value_len = 3,
-			       .lease = 7587869251385733640 };
+	struct etcd_op put = {.type = ETCD_OP_PUT,
+			      .key = "k",
+			      .value = "v\0x",
+			      .value_len = 3,
+			      .lease = 7587869251385733640};
 	assert_int_equal(etcd_body_op(&put, &body, &err), 0);
-	assert_json_equal(body,
-			  "{\"key\":\"aw==\",\"value\":\"dgB4\",\"lease\":\"7587869251385733640\"}");
+	assert_json_equal(
+	    body, "{\"key\":\"aw==\",\"value\":\"dgB4\",\"lease\":\"7587869251385733640\"}");
 	free(body);
 
-	struct etcd_op del = { .type = ETCD_OP_DELETE, .key = "k" };
+	struct etcd_op del = {.type = ETCD_OP_DELETE, .key = "k"};
 	assert_int_equal(etcd_body_op(&del, &body, &err), 0);
 	assert_json_equal(body, "{\"key\":\"aw==\"}");
 	free(body);
 
-	struct etcd_op nokey = { .type = ETCD_OP_PUT, .key = "" };
+	struct etcd_op nokey = {.type = ETCD_OP_PUT, .key = ""};
 	assert_int_equal(etcd_body_op(&nokey, &body, &err), -EINVAL);
 	assert_string_equal(err.message, "etcd operation without a key");
 
 	struct etcd_compare cmps[] = {
-		{ .key = "k", .target = ETCD_CMP_CREATE, .result = ETCD_CMP_EQUAL, .number = 0 },
-		{ .key = "v", .target = ETCD_CMP_VALUE, .result = ETCD_CMP_NOT_EQUAL, .value = "x",
-		  .value_len = 1 },
+	    {.key = "k", .target = ETCD_CMP_CREATE, .result = ETCD_CMP_EQUAL, .number = 0},
+	    {.key = "v",
+	     .target = ETCD_CMP_VALUE,
+	     .result = ETCD_CMP_NOT_EQUAL,
+	     .value = "x",
+	     .value_len = 1},
 	};
-	struct etcd_op get = { .type = ETCD_OP_RANGE, .key = "k" };
+	struct etcd_op get = {.type = ETCD_OP_RANGE, .key = "k"};
 	assert_int_equal(etcd_body_txn(cmps, 2, &put, 1, &get, 1, &body, &err), 0);
 	assert_json_equal(
-		body,
-		"{\"compare\":[{\"key\":\"aw==\",\"target\":\"CREATE\",\"result\":\"EQUAL\","
-		"\"create_revision\":\"0\"},{\"key\":\"dg==\",\"target\":\"VALUE\","
-		"\"result\":\"NOT_EQUAL\",\"value\":\"eA==\"}],"
-		"\"success\":[{\"request_put\":{\"key\":\"aw==\",\"value\":\"dgB4\","
-		"\"lease\":\"7587869251385733640\"}}],"
-		"\"failure\":[{\"request_range\":{\"key\":\"aw==\"}}]}");
+	    body, "{\"compare\":[{\"key\":\"aw==\",\"target\":\"CREATE\",\"result\":\"EQUAL\","
+		  "\"create_revision\":\"0\"},{\"key\":\"dg==\",\"target\":\"VALUE\","
+		  "\"result\":\"NOT_EQUAL\",\"value\":\"eA==\"}],"
+		  "\"success\":[{\"request_put\":{\"key\":\"aw==\",\"value\":\"dgB4\","
+		  "\"lease\":\"7587869251385733640\"}}],"
+		  "\"failure\":[{\"request_range\":{\"key\":\"aw==\"}}]}");
 	free(body);
 	assert_int_equal(etcd_body_txn(cmps, 2, &nokey, 1, NULL, 0, &body, &err), -EINVAL);
 
@@ -160,10 +170,10 @@ static void test_bodies(void **state)
 static void test_reply_range(void **state)
 {
 	const char *text =
-		"{\"header\":{\"cluster_id\":\"2037210783374497686\",\"member_id\":"
-		"\"13195394291058371180\",\"revision\":\"2\",\"raft_term\":\"2\"},\"kvs\":[{\"key\":"
-		"\"YQ==\",\"create_revision\":\"2\",\"mod_revision\":\"2\",\"version\":\"1\","
-		"\"value\":\"MQ==\"}],\"count\":\"1\"}";
+	    "{\"header\":{\"cluster_id\":\"2037210783374497686\",\"member_id\":"
+	    "\"13195394291058371180\",\"revision\":\"2\",\"raft_term\":\"2\"},\"kvs\":[{\"key\":"
+	    "\"YQ==\",\"create_revision\":\"2\",\"mod_revision\":\"2\",\"version\":\"1\","
+	    "\"value\":\"MQ==\"}],\"count\":\"1\"}";
 	struct etcd_response resp;
 	struct pw_error err = {0};
 
@@ -194,13 +204,13 @@ static void test_reply_txn(void **state)
 	/* A failed create-if-absent: "succeeded" absent, the range of the
 	 * failure branch in "responses". */
 	const char *failed =
-		"{\"header\":{\"revision\":\"2\"},\"responses\":[{\"response_range\":{\"header\":"
-		"{\"revision\":\"2\"},\"kvs\":[{\"key\":\"YQ==\",\"create_revision\":\"2\","
-		"\"mod_revision\":\"2\",\"version\":\"1\",\"value\":\"MQ==\"}],\"count\":\"1\"}}]}";
+	    "{\"header\":{\"revision\":\"2\"},\"responses\":[{\"response_range\":{\"header\":"
+	    "{\"revision\":\"2\"},\"kvs\":[{\"key\":\"YQ==\",\"create_revision\":\"2\","
+	    "\"mod_revision\":\"2\",\"version\":\"1\",\"value\":\"MQ==\"}],\"count\":\"1\"}}]}";
 	const char *succeeded =
-		"{\"header\":{\"revision\":\"5\"},\"succeeded\":true,\"responses\":[{\"response_put\":"
-		"{\"header\":{\"revision\":\"5\"}}},{\"response_delete_range\":{\"header\":{},"
-		"\"deleted\":\"3\"}}]}";
+	    "{\"header\":{\"revision\":\"5\"},\"succeeded\":true,\"responses\":[{\"response_put\":"
+	    "{\"header\":{\"revision\":\"5\"}}},{\"response_delete_range\":{\"header\":{},"
+	    "\"deleted\":\"3\"}}]}";
 	struct etcd_response resp;
 	struct pw_error err = {0};
 
@@ -212,7 +222,7 @@ static void test_reply_txn(void **state)
 	etcd_response_done(&resp);
 
 	assert_int_equal(
-		etcd_reply_parse(ETCD_REPLY_TXN, succeeded, strlen(succeeded), &resp, &err), 0);
+	    etcd_reply_parse(ETCD_REPLY_TXN, succeeded, strlen(succeeded), &resp, &err), 0);
 	assert_true(resp.succeeded);
 	assert_int_equal(resp.revision, 5);
 	assert_int_equal(resp.response_count, 2);
@@ -241,8 +251,8 @@ static void test_reply_lease(void **state)
 	assert_int_equal(resp.lease_id, 1234);
 	assert_int_equal(resp.ttl, 0);
 	etcd_response_done(&resp);
-	assert_int_equal(
-		etcd_reply_parse(ETCD_REPLY_KEEPALIVE, alive, strlen(alive), &resp, &err), 0);
+	assert_int_equal(etcd_reply_parse(ETCD_REPLY_KEEPALIVE, alive, strlen(alive), &resp, &err),
+			 0);
 	assert_int_equal(resp.ttl, 15);
 	etcd_response_done(&resp);
 }
@@ -250,31 +260,30 @@ static void test_reply_lease(void **state)
 static void test_reply_rejects(void **state)
 {
 	const char *bad[] = {
-		"",
-		"not json",
-		"[]",
-		"{\"header\":{\"revision\":\"two\"}}",
-		"{\"header\":{\"revision\":\"2x\"}}",
-		"{\"header\":\"x\"}",
-		"{\"kvs\":{}}",
-		"{\"kvs\":[{\"key\":\"not base64!\"}]}",
-		"{\"kvs\":[{\"key\":\"YQ==\",\"version\":true}]}",
-		"{\"kvs\":[\"x\"]}",
-		"{\"more\":\"yes\"}",
+	    "",
+	    "not json",
+	    "[]",
+	    "{\"header\":{\"revision\":\"two\"}}",
+	    "{\"header\":{\"revision\":\"2x\"}}",
+	    "{\"header\":\"x\"}",
+	    "{\"kvs\":{}}",
+	    "{\"kvs\":[{\"key\":\"not base64!\"}]}",
+	    "{\"kvs\":[{\"key\":\"YQ==\",\"version\":true}]}",
+	    "{\"kvs\":[\"x\"]}",
+	    "{\"more\":\"yes\"}",
 	};
 	struct etcd_response resp;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct pw_error err = {0};
 		assert_int_equal(
-			etcd_reply_parse(ETCD_REPLY_RANGE, bad[i], strlen(bad[i]), &resp, &err),
-			-EBADMSG);
+		    etcd_reply_parse(ETCD_REPLY_RANGE, bad[i], strlen(bad[i]), &resp, &err),
+		    -EBADMSG);
 		assert_true(err.message[0] != '\0');
 		assert_int_equal(resp.kv_count, 0);
 	}
 	struct pw_error err = {0};
 	const char *txn = "{\"responses\":[{\"response_mystery\":{}}]}";
-	assert_int_equal(etcd_reply_parse(ETCD_REPLY_TXN, txn, strlen(txn), &resp, &err),
-			 -EBADMSG);
+	assert_int_equal(etcd_reply_parse(ETCD_REPLY_TXN, txn, strlen(txn), &resp, &err), -EBADMSG);
 	assert_int_equal(etcd_reply_parse(ETCD_REPLY_KEEPALIVE, "{}", 2, &resp, &err), -EBADMSG);
 }
 
@@ -303,10 +312,10 @@ static void test_watch_messages(void **state)
 {
 	const char *created = "{\"result\":{\"header\":{\"revision\":\"5\"},\"created\":true}}";
 	const char *events =
-		"{\"result\":{\"header\":{\"revision\":\"5\"},\"events\":[{\"kv\":{\"key\":"
-		"\"YQ==\",\"create_revision\":\"4\",\"mod_revision\":\"4\",\"version\":\"1\","
-		"\"value\":\"Mg==\"}},{\"type\":\"DELETE\",\"kv\":{\"key\":\"YQ==\","
-		"\"mod_revision\":\"5\"}}]}}";
+	    "{\"result\":{\"header\":{\"revision\":\"5\"},\"events\":[{\"kv\":{\"key\":"
+	    "\"YQ==\",\"create_revision\":\"4\",\"mod_revision\":\"4\",\"version\":\"1\","
+	    "\"value\":\"Mg==\"}},{\"type\":\"DELETE\",\"kv\":{\"key\":\"YQ==\","
+	    "\"mod_revision\":\"5\"}}]}}";
 	const char *compacted = "{\"result\":{\"header\":{},\"canceled\":true,"
 				"\"compact_revision\":\"3\"}}";
 	const char *error = "{\"error\":{\"grpc_code\":14,\"message\":\"etcdserver: no leader\"}}";
@@ -336,8 +345,7 @@ static void test_watch_messages(void **state)
 	assert_int_equal(msg.compact_revision, 3);
 	etcd_watch_message_done(&msg);
 
-	assert_int_equal(etcd_watch_message_parse(error, strlen(error), &msg, &err),
-			 -ECONNREFUSED);
+	assert_int_equal(etcd_watch_message_parse(error, strlen(error), &msg, &err), -ECONNREFUSED);
 	assert_string_equal(err.message, "etcdserver: no leader");
 	const char *bad_type = "{\"result\":{\"events\":[{\"type\":\"MOVE\",\"kv\":{}}]}}";
 	assert_int_equal(etcd_watch_message_parse(bad_type, strlen(bad_type), &msg, &err),
@@ -353,25 +361,25 @@ static void test_stream_splitter(void **state)
 			     "{\"result\":{\"cancel_reason\":\"a } \\\" { [\",\"x\":[1,{}]}}\n"
 			     "  {\"error\":{\"message\":\"\\\\\"}}\n";
 	const char *want[] = {
-		"{\"result\":{\"created\":true}}",
-		"{\"result\":{\"cancel_reason\":\"a } \\\" { [\",\"x\":[1,{}]}}",
-		"{\"error\":{\"message\":\"\\\\\"}}",
+	    "{\"result\":{\"created\":true}}",
+	    "{\"result\":{\"cancel_reason\":\"a } \\\" { [\",\"x\":[1,{}]}}",
+	    "{\"error\":{\"message\":\"\\\\\"}}",
 	};
 	size_t len = strlen(stream);
 
 	for (size_t cut1 = 0; cut1 <= len; cut1++)
 		for (size_t cut2 = cut1; cut2 <= len; cut2 += 7) {
 			struct etcd_stream_splitter s = {0};
-			size_t cuts[] = { 0, cut1, cut2, len }, got = 0;
+			size_t cuts[] = {0, cut1, cut2, len}, got = 0;
 
 			for (size_t c = 0; c + 1 < 4; c++) {
 				const char *text;
 				size_t text_len;
 				int r;
 
-				assert_int_equal(etcd_stream_feed(&s, stream + cuts[c],
-								  cuts[c + 1] - cuts[c]),
-						 0);
+				assert_int_equal(
+				    etcd_stream_feed(&s, stream + cuts[c], cuts[c + 1] - cuts[c]),
+				    0);
 				while ((r = etcd_stream_next(&s, &text, &text_len)) == 1) {
 					assert_true(got < 3);
 					assert_int_equal(text_len, strlen(want[got]));
@@ -416,18 +424,12 @@ static void test_stream_splitter_rejects(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_base64),
-		cmocka_unit_test(test_base64_rejects),
-		cmocka_unit_test(test_prefix_range_end),
-		cmocka_unit_test(test_bodies),
-		cmocka_unit_test(test_reply_range),
-		cmocka_unit_test(test_reply_txn),
-		cmocka_unit_test(test_reply_lease),
-		cmocka_unit_test(test_reply_rejects),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_watch_messages),
-		cmocka_unit_test(test_stream_splitter),
-		cmocka_unit_test(test_stream_splitter_rejects),
+	    cmocka_unit_test(test_base64),	     cmocka_unit_test(test_base64_rejects),
+	    cmocka_unit_test(test_prefix_range_end), cmocka_unit_test(test_bodies),
+	    cmocka_unit_test(test_reply_range),	     cmocka_unit_test(test_reply_txn),
+	    cmocka_unit_test(test_reply_lease),	     cmocka_unit_test(test_reply_rejects),
+	    cmocka_unit_test(test_errors),	     cmocka_unit_test(test_watch_messages),
+	    cmocka_unit_test(test_stream_splitter),  cmocka_unit_test(test_stream_splitter_rejects),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
