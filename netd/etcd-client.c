@@ -56,6 +56,10 @@ struct etcd_call {
 	struct etcd_watch *watch;	  /* CALL_WATCH */
 	struct etcd_call *prev, *next;	  /* client->calls */
 	struct etcd_call *dead_next;	  /* client->dead_calls */
+	bool idempotent;		  /* may be sent again after etcd said "unavailable" */
+	bool waiting;			  /* on client->retries */
+	uint64_t retry_at_ms;
+	struct etcd_call *retry_next; /* client->retries */
 };
 
 struct etcd_keepalive {
@@ -114,6 +118,9 @@ struct etcd_client {
 	size_t preferred;
 	uint64_t timeout_ms;
 	struct event_watch *curl_timer;
+	struct event_watch *retry_timer; /* the earliest of retries */
+	struct etcd_call *retries;	 /* waiting to be sent again */
+
 	bool curl_timer_armed;
 	struct socket_entry *sockets;
 	struct etcd_call *calls;
@@ -177,6 +184,14 @@ static void call_release(struct etcd_call *call)
 	if (call->in_multi) {
 		curl_multi_remove_handle(client->multi, call->easy);
 		call->in_multi = false;
+	}
+	if (call->waiting) {
+		for (struct etcd_call **p = &client->retries; *p; p = &(*p)->retry_next)
+			if (*p == call) {
+				*p = call->retry_next;
+				break;
+			}
+		call->waiting = false;
 	}
 	LIST_UNLINK(client->calls, call);
 	call->dead = true;
@@ -396,6 +411,65 @@ static size_t next_endpoint(const struct etcd_client *client, size_t index)
 static void call_complete(struct etcd_call *call, int r, const struct pw_error *err,
 			  const struct etcd_response *resp);
 
+static void retry_timer_arm(struct etcd_client *client)
+{
+	uint64_t earliest = UINT64_MAX, now = now_ms();
+
+	for (struct etcd_call *call = client->retries; call; call = call->retry_next)
+		earliest = MIN(earliest, call->retry_at_ms);
+	if (earliest != UINT64_MAX)
+		event_loop_timer_set(client->loop, client->retry_timer,
+				     earliest > now ? earliest - now : 0, 0);
+}
+
+static void call_retry_later(struct etcd_call *call)
+{
+	struct etcd_client *client = call->client;
+
+	call->endpoint = next_endpoint(client, call->endpoint);
+	call->tries = 0;
+	call->retry_at_ms = now_ms() + ETCD_RETRY_DELAY_MS;
+	call->waiting = true;
+	call->retry_next = client->retries;
+	client->retries = call;
+	retry_timer_arm(client);
+}
+
+static void on_retry_timer(struct event_loop *loop, void *userdata)
+{
+	struct etcd_client *client = userdata;
+	uint64_t now = now_ms();
+	struct etcd_call *due = NULL;
+
+	client_enter(client);
+	for (struct etcd_call **p = &client->retries; *p;) {
+		struct etcd_call *call = *p;
+		if (call->retry_at_ms <= now) {
+			*p = call->retry_next;
+			call->waiting = false;
+			call->retry_next = due;
+			due = call;
+		} else {
+			p = &call->retry_next;
+		}
+	}
+	while (due && !client->freeing) {
+		struct etcd_call *call = due;
+		struct pw_error err = {0};
+		int r;
+
+		due = call->retry_next;
+		if (call->dead)
+			continue;
+		r = call_start(call, &err);
+		if (r < 0)
+			call_complete(call, r, &err, NULL);
+	}
+	if (!client->freeing)
+		retry_timer_arm(client);
+	client_leave(client);
+}
+
 /* A unary or keep-alive call's transfer ended: retry elsewhere, or turn
  * the outcome into a reply or a message and complete the call. */
 static void call_finished(struct etcd_call *call, CURLcode result)
@@ -466,6 +540,16 @@ static void call_finished(struct etcd_call *call, CURLcode result)
 	client->preferred = call->endpoint;
 	if (status != 200) {
 		r = etcd_error_parse(status, call->reply, call->reply_len, &err);
+		/* gRPC Unavailable ("leader changed", "no leader"): a read
+		 * can ask again, elsewhere, after an election's worth of
+		 * small steps. */
+		if (r == -ECONNREFUSED && call->idempotent &&
+		    now_ms() + ETCD_RETRY_DELAY_MS < call->deadline_ms) {
+			log_debug("etcd %s: %s: %s; asking again", call->what, endpoint,
+				  pw_error_message(&err));
+			call_retry_later(call);
+			return;
+		}
 		pw_error_wrap(&err, r, "etcd %s: %s", call->what, endpoint);
 		call_complete(call, r, &err, NULL);
 		return;
@@ -607,6 +691,8 @@ static void client_free_fields(struct etcd_client *client)
 		free(entry);
 	}
 	event_loop_remove(client->loop, client->curl_timer);
+	event_loop_remove(client->loop, client->retry_timer);
+
 	client_reap(client);
 	for (size_t i = 0; i < client->endpoint_count; i++)
 		free(client->endpoints[i]);
@@ -634,6 +720,12 @@ int etcd_client_new(struct event_loop *loop, const char *endpoints, uint64_t tim
 	}
 	r = event_loop_add_timer(loop, 3600 * 1000, 0, on_curl_timer_expired, client,
 				 &client->curl_timer);
+	if (r < 0) {
+		client_free_fields(client);
+		return pw_error_set(err, r, "etcd: cannot create a timer: %s", strerror(-r));
+	}
+	r = event_loop_add_timer(loop, 3600 * 1000, 0, on_retry_timer, client,
+				 &client->retry_timer);
 	if (r < 0) {
 		client_free_fields(client);
 		return pw_error_set(err, r, "etcd: cannot create a timer: %s", strerror(-r));
@@ -699,7 +791,7 @@ static void call_complete(struct etcd_call *call, int r, const struct pw_error *
 			  const struct etcd_response *resp);
 
 static int unary_submit(struct etcd_client *client, enum etcd_reply_kind kind, const char *path,
-			char *body, char *what, etcd_done_cb cb, void *userdata,
+			char *body, char *what, bool idempotent, etcd_done_cb cb, void *userdata,
 			struct pw_error *err)
 {
 	struct etcd_call *call;
@@ -713,6 +805,7 @@ static int unary_submit(struct etcd_client *client, enum etcd_reply_kind kind, c
 	call = call_new(client, CALL_UNARY, kind, path, body, what);
 	call->cb = cb;
 	call->userdata = userdata;
+	call->idempotent = idempotent;
 	r = call_start(call, err);
 	if (r < 0) {
 		call_release(call);
@@ -743,8 +836,8 @@ static int op_submit(struct etcd_client *client, const struct etcd_op *op, etcd_
 		return r;
 	return unary_submit(
 	    client, paths[op->type].kind, paths[op->type].path, body,
-	    xasprintf("%s %s%s", paths[op->type].verb, op->key, op->prefix ? "*" : ""), cb,
-	    userdata, err);
+	    xasprintf("%s %s%s", paths[op->type].verb, op->key, op->prefix ? "*" : ""),
+	    op->type == ETCD_OP_RANGE, cb, userdata, err);
 }
 
 int etcd_range(struct etcd_client *client, const char *key, bool prefix, int64_t revision,
@@ -789,8 +882,8 @@ int etcd_txn(struct etcd_client *client, const struct etcd_compare *compares, si
 	if (r < 0)
 		return r;
 	return unary_submit(client, ETCD_REPLY_TXN, "/v3/kv/txn", body,
-			    xasprintf("txn %s", first_key ? first_key : "(empty)"), cb, userdata,
-			    err);
+			    xasprintf("txn %s", first_key ? first_key : "(empty)"), false, cb,
+			    userdata, err);
 }
 
 int etcd_lease_grant(struct etcd_client *client, int64_t ttl_s, etcd_done_cb cb, void *userdata,
@@ -801,8 +894,8 @@ int etcd_lease_grant(struct etcd_client *client, int64_t ttl_s, etcd_done_cb cb,
 				    "etcd lease grant: TTL %" PRId64 " s is below %d s", ttl_s,
 				    ETCD_LEASE_TTL_MIN_S);
 	return unary_submit(client, ETCD_REPLY_LEASE, "/v3/lease/grant",
-			    etcd_body_lease_grant(ttl_s), xstrdup("lease grant"), cb, userdata,
-			    err);
+			    etcd_body_lease_grant(ttl_s), xstrdup("lease grant"), false, cb,
+			    userdata, err);
 }
 
 int etcd_lease_revoke(struct etcd_client *client, int64_t lease_id, etcd_done_cb cb, void *userdata,
@@ -810,7 +903,7 @@ int etcd_lease_revoke(struct etcd_client *client, int64_t lease_id, etcd_done_cb
 {
 	return unary_submit(client, ETCD_REPLY_LEASE, "/v3/lease/revoke",
 			    etcd_body_lease_id(lease_id),
-			    xasprintf("lease revoke %" PRId64, lease_id), cb, userdata, err);
+			    xasprintf("lease revoke %" PRId64, lease_id), false, cb, userdata, err);
 }
 
 /* --- Keep-alive --------------------------------------------------------------------- */
@@ -888,6 +981,8 @@ static void on_keepalive_tick(struct event_loop *loop, void *userdata)
 			    etcd_body_lease_id(ka->lease_id),
 			    xasprintf("lease keep-alive %" PRId64, ka->lease_id));
 	ka->call->keepalive = ka;
+	ka->call->idempotent = true;
+
 	/* One keep-alive must not outlive the next tick's decision. */
 	ka->call->deadline_ms =
 	    now_ms() + MIN(client->timeout_ms, (uint64_t)ka->ttl_s * 1000 / 3 + 1);

@@ -60,6 +60,11 @@
  * little. */
 #define ETCD_WATCH_BACKOFF_MIN_MS 100
 #define ETCD_WATCH_BACKOFF_MAX_MS 5000
+/* A read etcd answered with gRPC Unavailable ("leader changed", "no
+ * leader") is asked again on the next endpoint after this pause, while
+ * its timeout allows: an election takes about a second. Writes are not
+ * (they may have been applied); their callers see the error. */
+#define ETCD_RETRY_DELAY_MS 100
 /* Shortest lease TTL accepted: etcd itself grants at least its minimum
  * TTL (about 1.5 election timeouts, 2 s by default) anyway. */
 #define ETCD_LEASE_TTL_MIN_S 1

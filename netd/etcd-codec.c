@@ -252,7 +252,7 @@ int etcd_body_txn(const struct etcd_compare *compares, size_t compare_count,
 		cmp = json_object();
 		if (!cmp)
 			xalloc_die();
-		set_new(cmp, "key", json_bytes(c->key, strlen(c->key)));
+		set_key_range(cmp, c->key, c->prefix);
 		set_new(cmp, "target", json_string(compare_targets[c->target]));
 		set_new(cmp, "result", json_string(compare_results[c->result]));
 		if (c->target == ETCD_CMP_VALUE)

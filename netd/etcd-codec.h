@@ -83,8 +83,13 @@ enum etcd_compare_result {
 	ETCD_CMP_LESS,
 };
 
+/* With prefix, the compare covers every key under key (range_end), and
+ * holds when it holds for each of them; over no key at all it is made
+ * against a key's zero values, so create_revision == 0 over a prefix
+ * means "no key under the prefix". */
 struct etcd_compare {
 	const char *key;
+	bool prefix;
 	enum etcd_compare_target target;
 	enum etcd_compare_result result;
 	int64_t number;

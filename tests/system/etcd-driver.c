@@ -30,6 +30,9 @@
  *                           max-gap=G ms" (G: the longest time between two
  *                           ticks, which shows whether the loop blocked)
  *   sleep MS                wait on the loop
+ *   abandon KEY             start a get and a watch of KEY and end at once:
+ *                           freeing the client cancels both (the get
+ *                           prints its -ECANCELED error)
  * A failed command prints "CMD ARG: error: MESSAGE (N ms)" and the next
  * one runs. Exit 0 when all commands ran, 1 if the client cannot be made,
  * 2 for usage errors. */
@@ -452,6 +455,19 @@ static void run_next(struct event_loop *loop, void *userdata)
 		printf("ticks: %" PRIu64 " max-gap=%" PRIu64 " ms\n", drv.tick_count - 1,
 		       drv.max_gap_ms);
 		command_done();
+	} else if (streq(cmd, "abandon") && drv.word_count == 2) {
+		static const struct etcd_watch_callbacks callbacks = {
+			.events = on_watch_events,
+			.compacted = on_watch_compacted,
+		};
+		struct etcd_watch *watch;
+
+		r = etcd_range(drv.client, arg(1), false, 0, on_get, NULL, &err);
+		if (r >= 0)
+			r = etcd_watch_start(drv.client, arg(1), false, 0, &callbacks, NULL, &watch,
+					     &err);
+		if (r >= 0)
+			event_loop_quit(loop, 0);
 	} else if (streq(cmd, "sleep") && drv.word_count == 2) {
 		if (event_loop_timer_set(loop, drv.sleep_timer, (uint64_t)atol(arg(1)), 0) < 0)
 			exit(1);
@@ -499,7 +515,7 @@ int main(int argc, char **argv)
 		return 1;
 	event_loop_defer_arm(drv.loop, drv.advance);
 	event_loop_run(drv.loop);
-	etcd_keepalive_free(drv.keepalive);
+	/* Frees the keep-alive and any watch too (and cancels requests). */
 	etcd_client_free(drv.client);
 	event_loop_free(drv.loop);
 	return 0;

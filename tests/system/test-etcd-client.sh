@@ -65,6 +65,10 @@ assert_contains "$out" "delprefix /a/: deleted=2" "delete prefix"
 assert_contains "$out" "range /a/:"$'\n' "range after the delete"
 assert_contains "$out" "get /b/1: other" "other prefix untouched"
 
+log "freeing the client cancels what is in flight"
+out=$(drv 'grant 5' 'keepalive' 'abandon /b/1')
+assert_contains "$out" "abandon /b/1: error: etcd range /b/1: canceled (client closed)" "canceled get"
+
 log "create-if-absent from concurrent clients: exactly one wins"
 out=$(drv 'race /race/ 50 4')
 assert_contains "$out" "race /race/: keys=50 won-once=50 won-more=0 won-none=0 errors=0" "race"

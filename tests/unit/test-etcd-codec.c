@@ -154,6 +154,16 @@ static void test_bodies(void **state)
 	free(body);
 	assert_int_equal(etcd_body_txn(cmps, 2, &nokey, 1, NULL, 0, &body, &err), -EINVAL);
 
+	/* "Nothing under /g/": create_revision == 0 over the prefix. */
+	struct etcd_compare empty = {
+	    .key = "/g/", .prefix = true, .target = ETCD_CMP_CREATE, .result = ETCD_CMP_EQUAL};
+	assert_int_equal(etcd_body_txn(&empty, 1, &del, 1, NULL, 0, &body, &err), 0);
+	assert_json_equal(body, "{\"compare\":[{\"key\":\"L2cv\",\"range_end\":\"L2cw\",\"target\":"
+				"\"CREATE\",\"result\":\"EQUAL\",\"create_revision\":\"0\"}],"
+				"\"success\":[{\"request_delete_range\":{\"key\":\"aw==\"}}],"
+				"\"failure\":[]}");
+	free(body);
+
 	body = etcd_body_watch("/w/", true, 17);
 	assert_json_equal(body, "{\"create_request\":{\"key\":\"L3cv\",\"range_end\":\"L3cw\","
 				"\"start_revision\":\"17\"}}");
