@@ -16,8 +16,12 @@
  * transaction), until it has tried each once or its timeout ends. A
  * request that connected and then timed out is not retried (a put or a
  * transaction may have been applied), but the next request starts on the
- * next endpoint: a member cut off from its quorum keeps accepting
- * connections and answering nothing.
+  * next endpoint: a member cut off from its quorum keeps accepting
+ * connections and answering nothing. Reads (ranges, keep-alives) that etcd
+ * answers with gRPC Unavailable ("leader changed", "no leader") are asked
+ * again on the next endpoint (ETCD_RETRY_DELAY_MS) within their timeout.
+ * https:// endpoints verify the server against the system's CA store;
+ * client certificates and etcd authentication are not supported yet.
  *
  * Leases: etcd_lease_keepalive() owns a periodic keep-alive (every third
  * of the TTL) and calls lost() once when the lease is gone: etcd says it
