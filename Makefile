@@ -71,8 +71,9 @@ endef
 $(eval $(call PART,podwire-lib,lib,jansson))
 # The daemons link libsystemd for sd_notify(3) (lib/service.c); the hook and
 # the CNI plugin do not (they are static and never run as services). netd
-# links libcrypto to check the cosign keys of content-trust keysets.
-$(eval $(call PART,podwire-netd,netd,libnl-3.0 libnl-route-3.0 libmnl libnftnl jansson libsystemd libcrypto))
+# links libcrypto to check the cosign keys of content-trust keysets, and
+# libcurl for the etcd client of cluster VNets (netd/etcd-client.c).
+$(eval $(call PART,podwire-netd,netd,libnl-3.0 libnl-route-3.0 libmnl libnftnl jansson libsystemd libcrypto libcurl))
 $(eval $(call PART,podwire-dnsd,dns,jansson libsystemd))
 $(eval $(call PART,podwire-volumed,volumed,fuse3 jansson libsystemd))
 $(eval $(call PART,podwire,cli,jansson))

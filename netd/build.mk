@@ -36,3 +36,17 @@ unit-tests: $(BUILD)/tests/vxlan-driver
 
 # tests/unit/test-vxlan.c: netd/vxlan.c's pure parts.
 UNIT_PARTS_test-vxlan := netd
+
+# The etcd client test driver (tests/system/etcd-driver.c) for
+# tests/system/test-etcd-client.sh: etcd-client.o and etcd-codec.o alone,
+# with libcurl and jansson.
+$(BUILD)/tests/etcd-driver: $(BUILD)/tests/system/etcd-driver.o $(BUILD)/netd/etcd-client.o \
+		$(BUILD)/netd/etcd-codec.o $(BUILD)/liblib.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcurl jansson 2>/dev/null) -lpthread
+
+unit-tests: $(BUILD)/tests/etcd-driver
+
+# The codec is pure: its unit test needs netd's archive (only etcd-codec.o
+# is pulled from it) and lib/.
+UNIT_PARTS_test-etcd-codec := netd

@@ -32,6 +32,9 @@ packages=(
 	# with gpg, openssl and skopeo and serve them from a local registry;
 	# strace shows which programs gpgme starts
 	libssl-dev openssl libgpgme-dev gnupg skopeo docker-registry strace
+	# cluster VNets (docs/cluster.md): netd talks to etcd's v3 JSON gateway
+	# with libcurl; the etcd client test runs a 3-member etcd cluster
+	libcurl4-openssl-dev etcd-server
 )
 
 missing=()
@@ -56,10 +59,14 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 
 # Debian's docker-registry enables and starts a registry on every address,
-# port 5000, when installed; the tests run private ones in their own netns,
-# so one just installed for them is stopped and disabled again.
+# port 5000, when installed, and etcd-server an etcd member on localhost
+# ports 2379/2380; the tests run private ones in their own netns, so one
+# just installed for them is stopped and disabled again.
 for p in "${missing[@]}"; do
-	if [ "$p" = docker-registry ] && [ -d /run/systemd/system ]; then
-		systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+	if [ -d /run/systemd/system ]; then
+		case "$p" in
+		docker-registry) systemctl disable --now docker-registry.service >/dev/null 2>&1 || true ;;
+		etcd-server) systemctl disable --now etcd.service >/dev/null 2>&1 || true ;;
+		esac
 	fi
 done
