@@ -52,6 +52,8 @@ static json_int_t num(json_t *o, const char *key)
 static void print_status(json_t *s)
 {
 	json_t *etcd = json_object_get(s, "etcd"), *host;
+	bool watching = json_is_true(json_object_get(etcd, "watching"));
+	const char *watch_endpoint = str(etcd, "watch_endpoint");
 	struct table *t;
 	size_t i;
 
@@ -63,13 +65,10 @@ static void print_status(json_t *s)
 		       num(s, "registered_for_s"));
 	else
 		printf("Registered: no\n");
-	printf("etcd:       %s, watch %s%s%s\n",
+	printf("etcd:       %s, watch %s%s\n",
 	       json_is_true(json_object_get(etcd, "healthy")) ? "healthy" : "unhealthy",
-	       json_is_true(json_object_get(etcd, "watching")) ? "connected to " : "disconnected",
-	       json_is_true(json_object_get(etcd, "watching")) && str(etcd, "watch_endpoint")
-		   ? str(etcd, "watch_endpoint")
-		   : "",
-	       "");
+	       watching ? "connected to " : "disconnected",
+	       watching && watch_endpoint ? watch_endpoint : "");
 	printf("Endpoints:  %s\n", str(etcd, "endpoints"));
 	if (str(etcd, "last_error"))
 		printf("Last error: %s (%" JSON_INTEGER_FORMAT " s ago)\n", str(etcd, "last_error"),

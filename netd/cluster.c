@@ -64,6 +64,7 @@ struct cluster {
 	enum cluster_reg_state reg_state;
 	int64_t lease_id;   /* the lease our key is on (REG_KEPT) or being claimed with */
 	int64_t prev_lease; /* our previous lease: the key may still carry it */
+	int64_t tried_lease; /* a lease a claim failed with: it may have been applied */
 	struct etcd_keepalive *keepalive;
 	struct event_watch *reg_timer;
 	uint64_t registered_at_ms; /* wall clock of the last registration */
@@ -345,6 +346,7 @@ static void reg_registered(struct cluster *c)
 	}
 	c->reg_state = REG_KEPT;
 	c->prev_lease = 0;
+	c->tried_lease = 0;
 	c->registered_at_ms = wall_ms();
 	c->registrations++;
 	lease_save(c);
@@ -406,9 +408,9 @@ static void on_claimed(struct etcd_client *client, int r, const struct pw_error 
 		return;
 	if (r < 0) {
 		note_error(c, "register", err);
-		/* The lease is kept: the claim is tried again with it while
-		 * it lives (a failed grant or claim starts over). */
-		c->prev_lease = c->lease_id;
+		/* A claim that timed out may have been applied: the key may
+		 * now be on this lease, which is ours too. Start over. */
+		c->tried_lease = c->lease_id;
 		c->lease_id = 0;
 		reg_retry(c, CLUSTER_RETRY_MS);
 		return;
@@ -421,8 +423,9 @@ static void on_claimed(struct etcd_client *client, int r, const struct pw_error 
 		     ? &resp->responses[0].kvs[0]
 		     : NULL;
 	holder_lease = holder ? holder->lease : 0;
-	if (holder && holder_lease && holder_lease == c->prev_lease) {
-		/* Our own previous lease still holds the key: take it over. */
+	if (holder && holder_lease &&
+	    (holder_lease == c->prev_lease || holder_lease == c->tried_lease)) {
+		/* A lease of ours still holds the key: take it over. */
 		reg_claim(c, holder_lease);
 		return;
 	}

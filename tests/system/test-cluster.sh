@@ -4,12 +4,14 @@
 # each running one member of a 3-member etcd cluster and one netd with
 # --cluster-etcd, private run and state dirs. Checks: bad cluster options
 # are refused with one line; a netd without them has no cluster; every
-# host registers on a lease and sees the three (status, --json); a netd
+# host registers on a lease and sees the three (status, --json); a second
+# netd using a registered host name is refused and changes nothing; a netd
 # killed with -9 and restarted within the TTL takes its lease back (no
 # duplicate host, same lease); a host whose netd stays dead disappears from
-# the others after its lease; with two of three etcd members down, local
-# VNet operations still answer at once and status reports the failure;
-# once they are back the hosts register again.
+# the others after its lease; with one etcd member down all stay
+# registered; with two of three down, local VNet operations still answer
+# at once and status reports the failure; once they are back the hosts
+# register again.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netd-lib.sh"
 . "$(dirname "$0")/vxlan-lib.sh"
@@ -151,6 +153,23 @@ grep -qE '^b +192\.168\.77\.2 +[0-9a-f]+ +yes$' <<<"$human" || fail "hosts table
 out=$(must_fail pwh a cluster status --bogus)
 assert_contains "$out" "unexpected argument '--bogus'" "status usage error"
 
+log "a second netd claiming host name a is refused; a keeps its registration"
+ip netns exec "${VX_PREFIX}c" "$BIN/podwire-netd" --run-dir "$T/run-dup" --state-dir "$T/state-dup" \
+	--cluster-etcd "$ALL" --host-name a --underlay 192.168.77.3 >>"$T/netd-dup.log" 2>&1 &
+dup=$!
+track_pid $dup
+wait_socket "$T/run-dup/netd.sock"
+dup_refused() {
+	[[ $("$BIN/podwire" --run-dir "$T/run-dup" cluster status --json |
+		jget 'str(d["registered"]) + " " + d["etcd"].get("last_error", "")') == \
+		"False register: host name a is held by another netd"* ]]
+}
+wait_for 15 dup_refused || fail "duplicate host name: $("$BIN/podwire" --run-dir "$T/run-dup" cluster status --json)"
+kill -TERM $dup
+wait $dup || fail "the refused netd exited with an error"
+assert_eq "$(status b | jget '[h["underlay"] for h in d["hosts"] if h["name"] == "a"][0]')" \
+	192.168.77.1 "a's record after the refused claim"
+
 log "netd on c killed with -9 and restarted within the TTL: same lease, no duplicate"
 kill9_host_netd c
 start_host_netd c
@@ -178,9 +197,16 @@ local_ops() {
 }
 base_ms=$(local_ops)
 
+log "one etcd member down: quorum holds, every host stays registered"
+stop_member c
+sleep 3
+for h in "${HOSTS[@]}"; do
+	wait_for 15 registered "$h" || fail "host $h lost its registration with 2 of 3 members: $(status "$h")"
+	assert_eq "$(hosts_seen "$h")" "a b c" "hosts seen by $h with 2 of 3 members"
+done
+
 log "two of three etcd members down: local VNets unaffected, status says so"
 stop_member b
-stop_member c
 # Keep-alives and the watch now hang on the members left; a netd that
 # waited for etcd would take seconds (the 5 s request timeout).
 down_ms=$(local_ops)
