@@ -24,19 +24,18 @@ static void usage_family(FILE *out)
 
 static void usage_status(FILE *out)
 {
-	fprintf(out,
-		"Usage: podwire cluster status [--json]\n"
-		"\n"
-		"Shows, from podwire-netd's view (no request to etcd is made):\n"
-		"  Host        this host's name and underlay address\n"
-		"  Registered  whether its record is in etcd on a live lease, the lease\n"
-		"              (hex) and its TTL, and for how long\n"
-		"  etcd        the endpoints, whether the watch is connected (healthy: it\n"
-		"              is and the host is registered), the last error and its age\n"
-		"  hosts       every registered host: name, underlay, lease\n"
-		"\n"
-		"Fails on a netd started without --cluster-etcd. --json prints netd's\n"
-		"cluster.status object (docs/netd.md).\n");
+	fprintf(out, "Usage: podwire cluster status [--json]\n"
+		     "\n"
+		     "Shows, from podwire-netd's view (no request to etcd is made):\n"
+		     "  Host        this host's name and underlay address\n"
+		     "  Registered  whether its record is in etcd on a live lease, the lease\n"
+		     "              (hex) and its TTL, and for how long\n"
+		     "  etcd        the endpoints, whether the watch is connected (healthy: it\n"
+		     "              is and the host is registered), the last error and its age\n"
+		     "  hosts       every registered host: name, underlay, lease\n"
+		     "\n"
+		     "Fails on a netd started without --cluster-etcd. --json prints netd's\n"
+		     "cluster.status object (docs/netd.md).\n");
 }
 
 static const char *str(json_t *o, const char *key)

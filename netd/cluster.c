@@ -31,7 +31,7 @@
 #include "state-file.h"
 #include "xalloc.h"
 
-#define CLUSTER_HOSTS_KEY CLUSTER_PREFIX "hosts/"
+#define CLUSTER_HOSTS_KEY  CLUSTER_PREFIX "hosts/"
 #define CLUSTER_STATE_FILE "cluster.json"
 /* Pause before claiming a name another lease holds again: that lease may
  * be a stale one of ours (state lost) and expires within its TTL. */
@@ -44,9 +44,9 @@ struct cluster_host {
 };
 
 enum cluster_reg_state {
-	REG_IDLE,    /* waiting for the timer */
-	REG_BUSY,    /* a request in flight */
-	REG_KEPT,    /* registered, keep-alive running */
+	REG_IDLE, /* waiting for the timer */
+	REG_BUSY, /* a request in flight */
+	REG_KEPT, /* registered, keep-alive running */
 };
 
 struct cluster {
@@ -62,8 +62,8 @@ struct cluster {
 
 	/* Registration. */
 	enum cluster_reg_state reg_state;
-	int64_t lease_id;   /* the lease our key is on (REG_KEPT) or being claimed with */
-	int64_t prev_lease; /* our previous lease: the key may still carry it */
+	int64_t lease_id;    /* the lease our key is on (REG_KEPT) or being claimed with */
+	int64_t prev_lease;  /* our previous lease: the key may still carry it */
 	int64_t tried_lease; /* a lease a claim failed with: it may have been applied */
 	struct etcd_keepalive *keepalive;
 	struct event_watch *reg_timer;
@@ -193,8 +193,8 @@ static void view_apply(struct cluster *c, const char *key, const struct etcd_kv 
 
 static void view_load(struct cluster *c);
 
-static void on_watch_events(struct etcd_watch *watch, const struct etcd_event *events,
-			    size_t count, int64_t revision, void *userdata)
+static void on_watch_events(struct etcd_watch *watch, const struct etcd_event *events, size_t count,
+			    int64_t revision, void *userdata)
 {
 	struct cluster *c = userdata;
 
@@ -204,8 +204,7 @@ static void on_watch_events(struct etcd_watch *watch, const struct etcd_event *e
 	c->revision = revision;
 }
 
-static void on_watch_compacted(struct etcd_watch *watch, int64_t compact_revision,
-			       void *userdata)
+static void on_watch_compacted(struct etcd_watch *watch, int64_t compact_revision, void *userdata)
 {
 	struct cluster *c = userdata;
 
@@ -264,8 +263,7 @@ static void on_view_loaded(struct etcd_client *client, int r, const struct pw_er
 		event_loop_timer_set(c->loop, c->view_timer, CLUSTER_RETRY_MS, 0);
 		return;
 	}
-	log_info("cluster: view loaded revision=%" PRId64 " hosts=%zu", c->revision,
-		 c->host_count);
+	log_info("cluster: view loaded revision=%" PRId64 " hosts=%zu", c->revision, c->host_count);
 }
 
 static void view_load(struct cluster *c)
@@ -293,8 +291,8 @@ static void reg_retry(struct cluster *c, uint64_t delay_ms)
 
 static void lease_save(struct cluster *c)
 {
-	json_auto_t *state = json_pack("{s:s, s:I}", "host", c->host_name, "lease",
-				       (json_int_t)c->lease_id);
+	json_auto_t *state =
+	    json_pack("{s:s, s:I}", "host", c->host_name, "lease", (json_int_t)c->lease_id);
 	int r = state_write_json(c->run_fd, CLUSTER_STATE_FILE, state);
 
 	if (r < 0)
@@ -381,8 +379,10 @@ static void on_resumed(struct etcd_client *client, int r, const struct pw_error 
 static void reg_resume(struct cluster *c, int64_t lease)
 {
 	struct pw_error err = {0};
-	struct etcd_compare cmp = {
-	    .key = c->host_key, .target = ETCD_CMP_LEASE, .result = ETCD_CMP_EQUAL, .number = lease};
+	struct etcd_compare cmp = {.key = c->host_key,
+				   .target = ETCD_CMP_LEASE,
+				   .result = ETCD_CMP_EQUAL,
+				   .number = lease};
 	struct etcd_op put = {.type = ETCD_OP_PUT,
 			      .key = c->host_key,
 			      .value = c->host_value,
@@ -436,8 +436,8 @@ static void on_claimed(struct etcd_client *client, int r, const struct pw_error 
 	}
 	snprintf(c->last_error, sizeof(c->last_error),
 		 "register: host name %s is held by another netd (lease %" PRId64 "): %.*s",
-		 c->host_name, holder_lease, (int)(holder->value_len > 200 ? 200 : holder->value_len),
-		 holder->value);
+		 c->host_name, holder_lease,
+		 (int)(holder->value_len > 200 ? 200 : holder->value_len), holder->value);
 	c->last_error_at_ms = wall_ms();
 	log_error("cluster: %s", c->last_error);
 	reg_retry(c, CLUSTER_NAME_TAKEN_RETRY_MS);
@@ -606,30 +606,29 @@ json_t *cluster_status_json(const struct cluster *c)
 	for (size_t i = 0; i < c->host_count; i++) {
 		const struct cluster_host *h = &c->hosts[i];
 
-		json_array_append_new(hosts, json_pack("{s:s, s:s, s:I, s:b}", "name", h->name,
-						       "underlay", h->underlay, "lease",
-						       (json_int_t)h->lease, "self",
-						       strcmp(h->name, c->host_name) == 0));
+		json_array_append_new(hosts,
+				      json_pack("{s:s, s:s, s:I, s:b}", "name", h->name, "underlay",
+						h->underlay, "lease", (json_int_t)h->lease, "self",
+						strcmp(h->name, c->host_name) == 0));
 	}
 	etcd = json_pack("{s:s, s:s, s:b, s:b, s:s?}", "endpoints", c->endpoints, "endpoint",
-			 etcd_client_endpoint(c->etcd), "watching", c->watch_connected,
-			 "healthy", c->watch_connected && c->reg_state == REG_KEPT, "watch_endpoint",
+			 etcd_client_endpoint(c->etcd), "watching", c->watch_connected, "healthy",
+			 c->watch_connected && c->reg_state == REG_KEPT, "watch_endpoint",
 			 c->watch_endpoint);
 	if (c->last_error_at_ms) {
 		json_object_set_new(etcd, "last_error", json_string(c->last_error));
 		json_object_set_new(etcd, "last_error_age_s",
 				    json_integer((json_int_t)((now - c->last_error_at_ms) / 1000)));
 	}
-	status = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:o, s:I, s:b, s:o}", "host",
-			   c->host_name, "underlay", c->underlay, "registered",
-			   c->reg_state == REG_KEPT, "lease",
-			   (json_int_t)(c->reg_state == REG_KEPT ? c->lease_id : 0), "lease_ttl_s",
-			   (json_int_t)CLUSTER_LEASE_TTL_S, "registrations",
-			   (json_int_t)c->registrations, "etcd", etcd, "revision",
-			   (json_int_t)c->revision, "view_loaded", c->view_loaded, "hosts", hosts);
+	status =
+	    json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:o, s:I, s:b, s:o}", "host", c->host_name,
+		      "underlay", c->underlay, "registered", c->reg_state == REG_KEPT, "lease",
+		      (json_int_t)(c->reg_state == REG_KEPT ? c->lease_id : 0), "lease_ttl_s",
+		      (json_int_t)CLUSTER_LEASE_TTL_S, "registrations",
+		      (json_int_t)c->registrations, "etcd", etcd, "revision",
+		      (json_int_t)c->revision, "view_loaded", c->view_loaded, "hosts", hosts);
 	if (c->reg_state == REG_KEPT)
-		json_object_set_new(
-		    status, "registered_for_s",
-		    json_integer((json_int_t)((now - c->registered_at_ms) / 1000)));
+		json_object_set_new(status, "registered_for_s",
+				    json_integer((json_int_t)((now - c->registered_at_ms) / 1000)));
 	return status;
 }
