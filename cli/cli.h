@@ -64,3 +64,4 @@ int cli_share_main(struct cli_ctx *ctx, int argc, char **argv);
 int cli_dns_main(struct cli_ctx *ctx, int argc, char **argv);
 int cli_stats_main(struct cli_ctx *ctx, int argc, char **argv);
 int cli_trust_main(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cluster_main(struct cli_ctx *ctx, int argc, char **argv);

@@ -22,6 +22,7 @@ static const struct cli_command commands[] = {
 	{ "dns", cli_dns_main, "DNS records and shared zones for VNets" },
 	{ "stats", cli_stats_main, "daemon statistics (stats dns)" },
 	{ "trust", cli_trust_main, "content-trust keysets: add, list, show, remove" },
+	{ "cluster", cli_cluster_main, "hosts sharing VNets through etcd: status" },
 };
 
 static void usage(FILE *out)

@@ -54,7 +54,15 @@ struct rpc_conn {
 	bool read_eof;
 	bool broken;
 	bool lines_pending; /* complete lines may be buffered, not yet handled */
+	/* A request whose reply is deferred (rpc_request_defer): the
+	 * connection's later requests wait for it. */
+	struct rpc_deferred *deferred;
 	struct rpc_conn *prev, *next;
+};
+
+struct rpc_deferred {
+	struct rpc_conn *conn; /* NULL once the connection is gone */
+	json_t *id;
 };
 
 struct rpc_server {
@@ -77,6 +85,8 @@ static void conn_free(struct rpc_conn *c)
 {
 	struct rpc_server *s = c->server;
 
+	if (c->deferred)
+		c->deferred->conn = NULL;
 	event_loop_remove(s->loop, c->watch);
 	event_loop_remove(s->loop, c->resume);
 	close(c->fd);
@@ -273,6 +283,14 @@ static void handle_line(struct rpc_conn *c, const char *line, size_t len)
 		params = empty = json_object();
 	struct rpc_request rq = { .method = m->name, .params = params, .conn = c, .peer = c->peer };
 	r = m->handler(&rq, s->userdata, &result, &err);
+	if (rq.deferred) {
+		rq.deferred->id = json_incref(id);
+		if (r >= 0)
+			return;
+		/* Failed after deferring: answered now, the handle only freed. */
+		rq.deferred->conn = NULL;
+		c->deferred = NULL;
+	}
 	if (r < 0) {
 		if (!err.errnum)
 			err.errnum = -r;
@@ -294,7 +312,7 @@ static void conn_process(struct rpc_conn *c)
 
 	c->lines_pending = false;
 	for (int i = 0; !c->broken; i++) {
-		if (i == RPC_REQUESTS_PER_TURN || conn_paused(c)) {
+		if (i == RPC_REQUESTS_PER_TURN || conn_paused(c) || c->deferred) {
 			c->lines_pending = true;
 			return;
 		}
@@ -321,7 +339,7 @@ static void conn_step(struct rpc_conn *c)
 		conn_free(c);
 		return;
 	}
-	if (c->lines_pending && !conn_paused(c))
+	if (c->lines_pending && !conn_paused(c) && !c->deferred)
 		event_loop_defer_arm(c->server->loop, c->resume);
 	conn_update_events(c);
 }
@@ -338,6 +356,11 @@ static void conn_event(struct event_loop *loop, int fd, uint32_t events, void *u
 	/* On a hang-up, writing is what finds out (EPIPE) the peer is gone. */
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		conn_flush(c);
+	/* Waiting for a deferred reply, nothing is read and nothing may be
+	 * left to write: a hang-up (reported whatever the mask) would come
+	 * back at every turn. The peer is gone; so is its reply. */
+	if (c->deferred && (events & (EPOLLHUP | EPOLLERR)))
+		c->broken = true;
 	/* Read only when every complete line is handled: the event may be
 	 * left from before EPOLLIN was switched off in this batch. */
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->read_eof && !c->lines_pending &&
@@ -523,6 +546,44 @@ int rpc_server_set_admin_gid(struct rpc_server *server, gid_t gid)
 	if (fchownat(AT_FDCWD, server->socket_path, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	return 0;
+}
+
+struct rpc_deferred *rpc_request_defer(struct rpc_request *req)
+{
+	struct rpc_deferred *d = calloc(1, sizeof(*d));
+
+	/* A daemon treats out-of-memory as fatal elsewhere; lib/ has no
+	 * xmalloc, and a handler cannot proceed without its handle. */
+	if (!d)
+		abort();
+	d->conn = req->conn;
+	req->conn->deferred = d;
+	req->deferred = d;
+	return d;
+}
+
+void rpc_deferred_reply(struct rpc_deferred *d, int r, json_t *result, const struct pw_error *err)
+{
+	struct rpc_conn *c = d->conn;
+
+	if (c) {
+		c->deferred = NULL;
+		if (r < 0) {
+			send_error(c, d->id, r, err ? pw_error_message(err) : strerror(-r));
+		} else {
+			json_auto_t *empty = result ? NULL : json_object();
+			json_auto_t *reply = json_pack("{s:O?,s:O}", "id", d->id, "result",
+						       result ? result : empty);
+			if (reply)
+				conn_send_json(c, reply);
+		}
+		/* The next turn handles the requests that waited (or closes a
+		 * broken connection) from the connection's own callback. */
+		c->lines_pending = true;
+		event_loop_defer_arm(c->server->loop, c->resume);
+	}
+	json_decref(d->id);
+	free(d);
 }
 
 void rpc_conn_subscribe(struct rpc_conn *conn)

@@ -43,12 +43,14 @@
 
 struct rpc_server;
 struct rpc_conn;
+struct rpc_deferred;
 
 struct rpc_request {
 	const char *method;
 	json_t *params; /* borrowed; always an object ({} when absent) */
 	struct rpc_conn *conn;
 	struct ucred peer;
+	struct rpc_deferred *deferred; /* set by rpc_request_defer() */
 };
 
 /* Returns 0 and sets *ret_result (a new reference; NULL means {}), or a
@@ -74,6 +76,20 @@ void rpc_server_free(struct rpc_server *server);
  * a negative errno if the socket could not be given to the group (the
  * check on mutating methods applies anyway). */
 int rpc_server_set_admin_gid(struct rpc_server *server, gid_t gid);
+
+/* Called by a handler whose answer needs something that completes later
+ * on the loop (an etcd reply): the handler returns 0 (its *ret_result is
+ * ignored) and the reply is sent by rpc_deferred_reply(). Until then the
+ * connection's later requests wait, so replies stay in request order;
+ * other connections are served as usual. A handler that defers and then
+ * fails sends its error at once, and the later rpc_deferred_reply() only
+ * frees the handle. */
+struct rpc_deferred *rpc_request_defer(struct rpc_request *req);
+/* Sends the reply of a deferred request, exactly once: r = 0 with result
+ * (borrowed; NULL means {}), or r < 0 with err (NULL: strerror). Nothing
+ * is sent if the client went away meanwhile. Frees deferred. */
+void rpc_deferred_reply(struct rpc_deferred *deferred, int r, json_t *result,
+			const struct pw_error *err);
 
 /* Marks the connection as an event subscriber: after the reply to the
  * current request, it receives every rpc_server_broadcast(). */

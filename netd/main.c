@@ -2,7 +2,8 @@
  * (model), store.c (state files), bridge.c/veth.c/hostnet.c/netlink.c
  * (kernel), nft.c (nftables), ops.c (operations), reconcile.c (start-up),
  * link-monitor.c/link-watch.c (groups whose netns died), heap-trim.c,
- * rpc.c/events.c (control socket), metrics-listener.c (Prometheus). */
+ * rpc.c/events.c (control socket), metrics-listener.c (Prometheus),
+ * cluster.c (membership of a cluster through etcd). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "cluster.h"
 #include "dataplane.h"
 #include "dns-records.h"
 #include "link-watch.h"
@@ -33,6 +35,7 @@ struct options {
 	const char *admin_group;
 	struct metrics_addr metrics_addrs[METRICS_LISTENERS_MAX];
 	size_t metrics_addr_count;
+	struct cluster_options cluster;
 };
 
 static void usage(FILE *out)
@@ -61,6 +64,13 @@ static void usage(FILE *out)
 		"                       unix:/PATH, 127.0.0.1:PORT or [::1]:PORT (loopback\n"
 		"                       only: the metrics are not authenticated); may be\n"
 		"                       given up to 4 times\n"
+		"  --cluster-etcd URL[,URL...]\n"
+		"                       join the cluster kept in this etcd (http://HOST:PORT\n"
+		"                       or https://HOST:PORT, up to 16): register this host\n"
+		"                       on a lease and watch the others (docs/cluster.md);\n"
+		"                       needs --host-name and --underlay\n"
+		"  --host-name NAME     this host's name in the cluster (a DNS label, unique)\n"
+		"  --underlay ADDR      this host's underlay address (its VXLAN endpoint)\n"
 		"  -h, --help           show this help\n"
 		"  --version            show the version\n");
 }
@@ -73,6 +83,9 @@ static int parse_options(int argc, char **argv, struct options *opts)
 		OPT_LOG_LEVEL,
 		OPT_ADMIN_GROUP,
 		OPT_METRICS_LISTEN,
+		OPT_CLUSTER_ETCD,
+		OPT_HOST_NAME,
+		OPT_UNDERLAY,
 		OPT_VERSION
 	};
 	static const struct option long_options[] = {
@@ -81,6 +94,9 @@ static int parse_options(int argc, char **argv, struct options *opts)
 	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	    {"admin-group", required_argument, NULL, OPT_ADMIN_GROUP},
 	    {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
+	    {"cluster-etcd", required_argument, NULL, OPT_CLUSTER_ETCD},
+	    {"host-name", required_argument, NULL, OPT_HOST_NAME},
+	    {"underlay", required_argument, NULL, OPT_UNDERLAY},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, OPT_VERSION},
 	    {0},
@@ -120,6 +136,15 @@ static int parse_options(int argc, char **argv, struct options *opts)
 			}
 			opts->metrics_addr_count++;
 			break;
+		case OPT_CLUSTER_ETCD:
+			opts->cluster.endpoints = optarg;
+			break;
+		case OPT_HOST_NAME:
+			opts->cluster.host_name = optarg;
+			break;
+		case OPT_UNDERLAY:
+			opts->cluster.underlay = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(EXIT_SUCCESS);
@@ -135,6 +160,15 @@ static int parse_options(int argc, char **argv, struct options *opts)
 		fprintf(stderr, "podwire-netd: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
+	if (opts->cluster.endpoints) {
+		if (cluster_options_check(&opts->cluster, &err) < 0) {
+			fprintf(stderr, "podwire-netd: %s\n", pw_error_message(&err));
+			return -EINVAL;
+		}
+	} else if (opts->cluster.host_name || opts->cluster.underlay) {
+		fprintf(stderr, "podwire-netd: --host-name and --underlay need --cluster-etcd\n");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -143,6 +177,8 @@ static void netd_done(struct netd *netd)
 	netd_monitor_stop(netd);
 	netd_link_watch_stop(netd);
 	netd_heap_trim_done(netd);
+	cluster_free(netd->cluster);
+	netd->cluster = NULL;
 	rpc_server_free(netd->server);
 	netd->server = NULL;
 	free(netd->attach_latency);
@@ -259,6 +295,19 @@ static int run(const struct options *opts)
 	if (r < 0) {
 		log_error("cannot open dns state error=\"%s\"", pw_error_message(&err));
 		goto out;
+	}
+	/* Cluster membership: everything asynchronous, so etcd being down
+	 * delays nothing here (docs/cluster.md). */
+	if (opts->cluster.endpoints) {
+		struct cluster_options cluster_opts = opts->cluster;
+
+		cluster_opts.run_dir = opts->run_dir;
+		cluster_opts.version = NETD_VERSION;
+		r = cluster_start(netd.loop, &cluster_opts, &netd.cluster, &err);
+		if (r < 0) {
+			log_error("cannot join the cluster error=\"%s\"", pw_error_message(&err));
+			goto out;
+		}
 	}
 	r = rpc_server_new(netd.loop, socket_path, netd_rpc_methods, netd_rpc_method_count, &netd,
 			   &netd.server, &err);

@@ -26,6 +26,7 @@
 #include "vnet.h"
 
 struct latency_ring;
+struct cluster;
 
 struct netd {
 	struct event_loop *loop;
@@ -57,6 +58,8 @@ struct netd {
 	/* Gives freed heap back to the kernel after detaches (heap-trim.c). */
 	struct event_watch *trim_timer;
 	bool trim_armed;
+	/* Cluster membership (cluster.c); NULL without --cluster-etcd. */
+	struct cluster *cluster;
 };
 
 /* Why a group left: the "reason" of its group.detached event. */

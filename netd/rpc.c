@@ -3,6 +3,7 @@
  * invalid_params error and changes nothing. */
 #include <errno.h>
 
+#include "cluster.h"
 #include "dataplane.h"
 #include "dns-records.h"
 #include "events.h"
@@ -285,6 +286,24 @@ static int events_subscribe(struct rpc_request *req, void *userdata, json_t **re
 	return 0;
 }
 
+/* cluster.status: this host's registration and view (cluster.c); an
+ * error on a netd started without --cluster-etcd. */
+static int cluster_status(struct rpc_request *req, void *userdata, json_t **ret_result,
+			  struct pw_error *err)
+{
+	struct netd *netd = userdata;
+	int r;
+
+	r = no_params(req, err);
+	if (r < 0)
+		return r;
+	if (!netd->cluster)
+		return pw_error_set(err, -ENOENT,
+				    "not in a cluster (netd runs without --cluster-etcd)");
+	*ret_result = cluster_status_json(netd->cluster);
+	return 0;
+}
+
 const struct rpc_method netd_rpc_methods[] = {
     {"vnet.create", vnet_create, true},
     {"vnet.delete", vnet_delete, true},
@@ -299,6 +318,7 @@ const struct rpc_method netd_rpc_methods[] = {
     {"group.list", group_list, false},
     {"group.show", group_show, false},
     {"events.subscribe", events_subscribe, false},
+    {"cluster.status", cluster_status, false},
     /* Content trust (netd/trust-keysets.c, netd/trust-ledger.c) */
     {"trust.keyset.add", trust_rpc_keyset_add, true},
     {"trust.keyset.remove", trust_rpc_keyset_remove, true},

@@ -93,9 +93,38 @@ static int m_quit(struct rpc_request *req, void *ud, json_t **ret, struct pw_err
 	return 0;
 }
 
+/* "defer" holds its reply until "release" (from any connection) sends
+ * release's params as the deferred result, or its "error" as an error. */
+static struct rpc_deferred *held;
+
+static int m_defer(struct rpc_request *req, void *ud, json_t **ret, struct pw_error *err)
+{
+	assert_null(held);
+	held = rpc_request_defer(req);
+	return 0;
+}
+
+static int m_release(struct rpc_request *req, void *ud, json_t **ret, struct pw_error *err)
+{
+	struct pw_error deferred_err = {};
+
+	if (!held)
+		return pw_error_set(err, -ENOENT, "nothing held");
+	if (json_object_get(req->params, "error")) {
+		pw_error_set(&deferred_err, -EBUSY, "%s",
+			     json_string_value(json_object_get(req->params, "error")));
+		rpc_deferred_reply(held, -EBUSY, NULL, &deferred_err);
+	} else {
+		rpc_deferred_reply(held, 0, req->params, NULL);
+	}
+	held = NULL;
+	return 0;
+}
+
 static const struct rpc_method methods[] = {
 	{ "echo", m_echo, false },   { "fail", m_fail, false },     { "mutate", m_echo, true },
 	{ "subscribe", m_subscribe, false }, { "notify", m_notify, false }, { "quit", m_quit, false },
+	{ "defer", m_defer, false }, { "release", m_release, false },
 };
 
 static void *serve(void *arg)
@@ -110,7 +139,7 @@ static int setup(void **state)
 
 	snprintf(socket_path, sizeof(socket_path), "/tmp/pw-test-rpc-%d/s.sock", (int)getpid());
 	assert_int_equal(event_loop_new(&loop), 0);
-	assert_int_equal(rpc_server_new(loop, socket_path, methods, 6, NULL, &server, &err), 0);
+	assert_int_equal(rpc_server_new(loop, socket_path, methods, 8, NULL, &server, &err), 0);
 	assert_int_equal(pthread_create(&thread, NULL, serve, NULL), 0);
 	return 0;
 }
@@ -288,6 +317,75 @@ static void test_events(void **state)
 	assert_true(json_equal(json_object_get(event, "data"), data));
 }
 
+/* A deferred reply: the connection's next request waits for it (replies
+ * in request order) while other connections are served; an error reply;
+ * a client gone before its deferred reply (nothing sent, no leak). */
+static void test_deferred(void **state)
+{
+	_cleanup_rpc_client_ struct rpc_client *other = NULL;
+	struct timeval timeout = { .tv_sec = 5 };
+	json_auto_t *r1 = NULL, *r2 = NULL, *r3 = NULL, *r4 = NULL, *echoed = NULL;
+	json_auto_t *params = json_pack("{s:i}", "x", 7);
+	struct pw_error err = {};
+	int fd = raw_connect(), gone;
+	const char *two = "{\"id\":1,\"method\":\"defer\"}\n"
+			  "{\"id\":2,\"method\":\"echo\",\"params\":{\"after\":true}}\n";
+
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout)), 0);
+	assert_int_equal(write(fd, two, strlen(two)), (ssize_t)strlen(two));
+	assert_int_equal(rpc_client_connect(socket_path, 5000, &other, &err), 0);
+	/* Served while fd's request waits; the release answers it. */
+	assert_int_equal(rpc_client_call(other, "echo", params, &echoed, &err), 0);
+	/* The release may reach the loop before the defer: retry until held. */
+	for (int i = 0; i < 500; i++) {
+		if (rpc_client_call(other, "release", params, NULL, &err) == 0)
+			break;
+		usleep(10000);
+	}
+	r1 = raw_reply(fd);
+	assert_int_equal(json_integer_value(json_object_get(r1, "id")), 1);
+	assert_true(json_equal(json_object_get(r1, "result"), params));
+	r2 = raw_reply(fd);
+	assert_int_equal(json_integer_value(json_object_get(r2, "id")), 2);
+	assert_true(json_is_true(json_object_get(json_object_get(r2, "result"), "after")));
+
+	/* An error. */
+	const char *one = "{\"id\":3,\"method\":\"defer\"}\n";
+	assert_int_equal(write(fd, one, strlen(one)), (ssize_t)strlen(one));
+	json_auto_t *eparams = json_pack("{s:s}", "error", "etcd is away");
+	for (int i = 0; i < 500; i++) {
+		json_decref(r4);
+		r4 = NULL;
+		if (rpc_client_call(other, "release", eparams, &r4, &err) == 0)
+			break;
+		usleep(10000);
+	}
+	r3 = raw_reply(fd);
+	assert_int_equal(json_integer_value(json_object_get(r3, "id")), 3);
+	assert_string_equal(error_code(r3), "busy");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r3, "error"),
+							      "message")),
+			    "etcd is away");
+	close(fd);
+
+	/* The client goes away before its reply. */
+	gone = raw_connect();
+	assert_int_equal(write(gone, one, strlen(one)), (ssize_t)strlen(one));
+	usleep(50000);
+	close(gone);
+	usleep(50000);
+	for (int i = 0; i < 500; i++) {
+		if (rpc_client_call(other, "release", params, NULL, &err) == 0)
+			break;
+		usleep(10000);
+	}
+	/* The server still serves. */
+	json_decref(echoed);
+	echoed = NULL;
+	assert_int_equal(rpc_client_call(other, "echo", params, &echoed, &err), 0);
+	assert_true(json_equal(echoed, params));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +394,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelining, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deferred, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
